@@ -1,0 +1,1 @@
+//! ABI glue, compiled only for `wasm32`: waPC for Kubewarden, the WIT world for other hosts.

@@ -1,0 +1,1 @@
+//! One admission request in, one decision out.

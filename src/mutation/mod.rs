@@ -1,0 +1,1 @@
+//! Pod mutation: the pod identity webhook's behaviour on raw JSON.

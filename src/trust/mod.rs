@@ -1,0 +1,1 @@
+//! The IAM trust-policy engine for `sts:AssumeRoleWithWebIdentity`.
