@@ -1,1 +1,354 @@
 //! One admission request in, one decision out.
+//!
+//! This is what both ABIs call. The host (Kubewarden through the waPC glue, or any wasmtime
+//! host through the WIT world) first asks [`needs`] which cluster objects to read, fetches
+//! them, and passes them to [`review`] in a [`Context`]. The answer is an [`Outcome`]: the
+//! verdict, warnings and, for a mutation, the RFC 6902 patch (only `add` operations).
+//!
+//! Dispatch:
+//! - Pod CREATE: inject AWS credentials ([`crate::mutation`]), and warn about the role's
+//!   trust problems ([`crate::trust_validation`]); a Pod is never rejected for an IAM problem.
+//! - ServiceAccount CREATE/UPDATE: validate the role annotation and its trust policy.
+//! - Anything else: admitted untouched.
+
+use base64::Engine as _;
+use json_patch::Patch;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::json::{str_at, type_name};
+use crate::mutation::{self, PodRequest};
+use crate::settings::Settings;
+use crate::trust_validation;
+
+/// A cluster object the policy needs to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// The ServiceAccount `namespace/name`.
+    pub fn service_account(namespace: &str, name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".to_string(),
+            kind: "ServiceAccount".to_string(),
+            namespace: Some(namespace.to_string()),
+            name: name.to_string(),
+        }
+    }
+
+    /// Whether `object` is the object this reference names.
+    pub fn matches(&self, object: &Value) -> bool {
+        let field = |path: &[&str]| str_at(object, path);
+        // Hosts may prune apiVersion/kind (field masks); name and namespace must match.
+        field(&["metadata", "name"]) == Some(self.name.as_str())
+            && field(&["metadata", "namespace"]) == self.namespace.as_deref()
+            && field(&["kind"]).is_none_or(|k| k == self.kind)
+            && field(&["apiVersion"]).is_none_or(|v| v == self.api_version)
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// What the host could read of the objects named by [`needs`].
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The objects that exist. An object named by `needs` and absent here does not exist.
+    pub objects: Vec<Value>,
+    /// Objects that could not be read for another reason than "not found", with the reason.
+    pub failures: Vec<(ObjectRef, String)>,
+}
+
+impl Context {
+    /// The object `wanted` names, or why it is missing.
+    pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
+        if let Some(object) = self.objects.iter().find(|o| wanted.matches(o)) {
+            return Ok(object);
+        }
+        match self.failures.iter().find(|(r, _)| r == wanted) {
+            Some((_, reason)) => Err(reason.clone()),
+            None => Err("not found".to_string()),
+        }
+    }
+}
+
+/// The policy's answer to one admission request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    pub allowed: bool,
+    /// Why the request was rejected.
+    pub message: Option<String>,
+    /// HTTP status code of a rejection.
+    pub code: Option<u16>,
+    /// Admission warnings shown to the user by kubectl.
+    pub warnings: Vec<String>,
+    /// The mutation; empty when the object is admitted unchanged.
+    pub patch: Patch,
+}
+
+impl Outcome {
+    fn admit(warnings: Vec<String>) -> Outcome {
+        Outcome {
+            allowed: true,
+            warnings,
+            ..Outcome::default()
+        }
+    }
+
+    fn reject(message: String, code: u16, warnings: Vec<String>) -> Outcome {
+        Outcome {
+            allowed: false,
+            message: Some(message),
+            code: Some(code),
+            warnings,
+            patch: Patch::default(),
+        }
+    }
+
+    /// The object with the patch applied, or `None` when there is nothing to change.
+    pub fn mutated_object(&self, object: &Value) -> Option<Value> {
+        if self.patch.0.is_empty() {
+            return None;
+        }
+        let mut mutated = object.clone();
+        // The patch was built against this very object, so it applies.
+        json_patch::patch(&mut mutated, &self.patch).ok()?;
+        Some(mutated)
+    }
+}
+
+/// Input that is not an admission request the policy can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmissionError {
+    #[error("admission review: not valid JSON: {0}")]
+    NotJson(String),
+    #[error("admission review: {0}")]
+    Malformed(String),
+}
+
+/// Parses an AdmissionReview (or a bare AdmissionRequest, as `kwctl` accepts) from JSON.
+pub fn parse_review(json: &str) -> Result<Value, AdmissionError> {
+    serde_json::from_str(json).map_err(|e| AdmissionError::NotJson(e.to_string()))
+}
+
+/// The AdmissionRequest inside an AdmissionReview; a bare AdmissionRequest is returned as is.
+pub fn request_of(review: &Value) -> Result<&Value, AdmissionError> {
+    let Value::Object(map) = review else {
+        return Err(AdmissionError::Malformed(format!(
+            "expected an AdmissionReview object, got {}",
+            type_name(review)
+        )));
+    };
+    if map.get("kind").and_then(Value::as_str) == Some("AdmissionReview") {
+        return match map.get("request") {
+            Some(request @ Value::Object(_)) => Ok(request),
+            Some(other) => Err(AdmissionError::Malformed(format!(
+                "request: expected an object, got {}",
+                type_name(other)
+            ))),
+            None => Err(AdmissionError::Malformed(
+                "AdmissionReview has no request".to_string(),
+            )),
+        };
+    }
+    Ok(review)
+}
+
+/// The fields of an AdmissionRequest the policy dispatches on.
+struct Request<'a> {
+    uid: &'a str,
+    group: &'a str,
+    kind: &'a str,
+    operation: &'a str,
+    namespace: &'a str,
+    object: &'a Value,
+    old_object: &'a Value,
+}
+
+impl<'a> Request<'a> {
+    fn read(request: &'a Value) -> Request<'a> {
+        let text = |path: &[&str]| str_at(request, path).unwrap_or("");
+        Request {
+            uid: text(&["uid"]),
+            group: text(&["kind", "group"]),
+            kind: text(&["kind", "kind"]),
+            operation: text(&["operation"]),
+            namespace: text(&["namespace"]),
+            object: request.get("object").unwrap_or(&Value::Null),
+            old_object: request.get("oldObject").unwrap_or(&Value::Null),
+        }
+    }
+
+    fn is_core(&self, kind: &str) -> bool {
+        self.group.is_empty() && self.kind == kind
+    }
+
+    /// Pods are mutated on CREATE only; their spec is immutable afterwards.
+    fn is_pod_create(&self) -> bool {
+        self.is_core("Pod") && self.operation == "CREATE"
+    }
+
+    fn is_service_account_write(&self) -> bool {
+        self.is_core("ServiceAccount") && matches!(self.operation, "CREATE" | "UPDATE")
+    }
+
+    /// Namespace of the request; Pods from controllers often have none in the object.
+    fn namespace(&self) -> &'a str {
+        if self.namespace.is_empty() {
+            self.object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        } else {
+            self.namespace
+        }
+    }
+}
+
+/// The cluster objects the policy must read to answer `request` (an AdmissionRequest).
+pub fn needs(settings: &Settings, request: &Value) -> Vec<ObjectRef> {
+    let req = Request::read(request);
+    if req.is_pod_create()
+        && let Ok(name) = mutation::service_account_name(req.object)
+    {
+        return vec![ObjectRef::service_account(req.namespace(), name)];
+    }
+    let _ = settings;
+    Vec::new()
+}
+
+/// Decides `request` (an AdmissionRequest) with the objects the host read.
+pub fn review(settings: &Settings, request: &Value, context: &Context) -> Outcome {
+    let req = Request::read(request);
+    if req.is_pod_create() {
+        review_pod(settings, &req, context)
+    } else if req.is_service_account_write() {
+        review_service_account(settings, &req)
+    } else {
+        Outcome::admit(Vec::new())
+    }
+}
+
+fn review_pod(settings: &Settings, req: &Request, context: &Context) -> Outcome {
+    let pod = req.object;
+    let namespace = req.namespace();
+    let name = match mutation::service_account_name(pod) {
+        Ok(name) => name,
+        Err(e) => return Outcome::reject(e.to_string(), 400, Vec::new()),
+    };
+    let wanted = ObjectRef::service_account(namespace, name);
+    let mut warnings = Vec::new();
+    let service_account = match context.lookup(&wanted) {
+        Ok(sa) => Some(sa),
+        Err(reason) => {
+            warnings.push(format!(
+                "cannot read ServiceAccount {namespace}/{name} ({reason}): its IAM role annotations are not applied to this Pod"
+            ));
+            None
+        }
+    };
+    let pod_request = PodRequest {
+        pod,
+        namespace,
+        uid: req.uid,
+        service_account,
+    };
+    match mutation::inject_web_identity(settings, &pod_request) {
+        Ok(injection) => {
+            warnings.extend(injection.warnings);
+            if let Some(credentials) = &injection.credentials {
+                warnings.extend(trust_validation::pod_warnings(
+                    settings,
+                    namespace,
+                    credentials,
+                ));
+            }
+            Outcome {
+                allowed: true,
+                message: None,
+                code: None,
+                warnings,
+                patch: injection.patch,
+            }
+        }
+        Err(e) => Outcome::reject(e.to_string(), 400, warnings),
+    }
+}
+
+fn review_service_account(settings: &Settings, req: &Request) -> Outcome {
+    let object = match req.object {
+        Value::Object(_) => req.object,
+        other => {
+            return Outcome::reject(
+                format!(
+                    "request.object: expected a ServiceAccount object, got {}",
+                    type_name(other)
+                ),
+                400,
+                Vec::new(),
+            );
+        }
+    };
+    let _ = req.old_object;
+    let report = trust_validation::review_service_account(settings, req.namespace(), object);
+    match report.rejection {
+        Some(message) => Outcome::reject(message, 403, report.warnings),
+        None => Outcome::admit(report.warnings),
+    }
+}
+
+/// The AdmissionResponse (admission.k8s.io/v1) for `outcome`: uid, allowed, warnings,
+/// status on rejection, and a base64 JSONPatch for a mutation.
+pub fn response(request: &Value, outcome: &Outcome) -> Value {
+    let mut response = Map::new();
+    let uid = request.get("uid").cloned().unwrap_or(Value::String(String::new()));
+    response.insert("uid".into(), uid);
+    response.insert("allowed".into(), Value::Bool(outcome.allowed));
+    if !outcome.patch.0.is_empty() {
+        let bytes = serde_json::to_vec(&outcome.patch).unwrap_or_default();
+        response.insert("patchType".into(), json!("JSONPatch"));
+        response.insert(
+            "patch".into(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        );
+    }
+    if let Some(message) = &outcome.message {
+        let mut status = Map::new();
+        status.insert("message".into(), Value::String(message.clone()));
+        if let Some(code) = outcome.code {
+            status.insert("code".into(), json!(code));
+        }
+        response.insert("status".into(), Value::Object(status));
+    }
+    if !outcome.warnings.is_empty() {
+        response.insert("warnings".into(), json!(outcome.warnings));
+    }
+    Value::Object(response)
+}
+
+/// The whole AdmissionReview answering `review`: its apiVersion and kind echoed (API servers
+/// outside EKS refuse a response without them) and the response of [`response`].
+pub fn answer(review: &Value, outcome: &Outcome) -> Value {
+    let request = request_of(review).unwrap_or(review);
+    let api_version = review
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("admission.k8s.io/v1");
+    json!({
+        "apiVersion": api_version,
+        "kind": "AdmissionReview",
+        "response": response(request, outcome),
+    })
+}

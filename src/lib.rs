@@ -9,6 +9,7 @@
 //! - [`settings`]: the policy settings and their validation;
 //! - [`mutation`]: the Pod mutation of Amazon's pod identity webhook, on raw JSON;
 //! - [`trust`]: the IAM trust-policy engine for `sts:AssumeRoleWithWebIdentity`;
+//! - [`trust_validation`]: ServiceAccount role and trust checks at admission (SPEC section 3);
 //! - [`admission`]: one admission request in, one decision out; what both ABIs call;
 //! - `abi`: the waPC (Kubewarden) and WIT glue, compiled only for `wasm32`.
 //!
@@ -16,9 +17,11 @@
 //! them to [`admission::review`].
 
 pub mod admission;
+pub mod json;
 pub mod mutation;
 pub mod settings;
 pub mod trust;
+pub mod trust_validation;
 
 #[cfg(target_arch = "wasm32")]
 mod abi;

@@ -228,7 +228,7 @@ impl Settings {
             }),
             other => Err(SettingsError::Malformed(format!(
                 "expected an object, got {}",
-                json_type(&other)
+                crate::json::type_name(&other)
             ))),
         }
     }
@@ -381,17 +381,6 @@ fn check_expiration(key: &str, seconds: i64, problems: &mut Vec<String>) {
 fn check_mount_path(key: &str, path: &str, problems: &mut Vec<String>) {
     if !path.starts_with('/') || path.chars().any(|c| c.is_control()) {
         problems.push(format!("{key}: {path:?} must be an absolute path"));
-    }
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

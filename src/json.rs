@@ -1,0 +1,23 @@
+//! Small readers for raw JSON: the policy edits objects as `serde_json::Value` so that no
+//! field it does not own is ever dropped, and these keep that code short.
+
+use serde_json::Value;
+
+/// "an object", "a string", ... for messages that say what was found instead.
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The string at `path` (object keys), if every step exists and the leaf is a string.
+pub fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |v, k| v.get(k))
+        .and_then(Value::as_str)
+}
