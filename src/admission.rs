@@ -313,7 +313,10 @@ fn review_service_account(settings: &Settings, req: &Request) -> Outcome {
 /// status on rejection, and a base64 JSONPatch for a mutation.
 pub fn response(request: &Value, outcome: &Outcome) -> Value {
     let mut response = Map::new();
-    let uid = request.get("uid").cloned().unwrap_or(Value::String(String::new()));
+    let uid = request
+        .get("uid")
+        .cloned()
+        .unwrap_or(Value::String(String::new()));
     response.insert("uid".into(), uid);
     response.insert("allowed".into(), Value::Bool(outcome.allowed));
     if !outcome.patch.0.is_empty() {

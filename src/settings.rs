@@ -438,9 +438,10 @@ mod tests {
 
     #[test]
     fn nested_unknown_key_names_its_path() {
-        let err = Settings::parse(r#"{"containerCredentials": {"identities": [], "audiance": "x"}}"#)
-            .unwrap_err()
-            .to_string();
+        let err =
+            Settings::parse(r#"{"containerCredentials": {"identities": [], "audiance": "x"}}"#)
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("containerCredentials"), "{err}");
         assert!(err.contains("audiance"), "{err}");
     }
@@ -450,7 +451,10 @@ mod tests {
         let err = Settings::parse(r#"{"tokenExpiration": "soon"}"#)
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("settings: tokenExpiration: invalid type"), "{err}");
+        assert!(
+            err.starts_with("settings: tokenExpiration: invalid type"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -551,8 +555,14 @@ mod tests {
             r#"{"serviceAccountRoles": {"*/api": {"roleArn": "any"}, "payments/api": {"roleArn": "exact"}}}"#,
         )
         .unwrap();
-        assert_eq!(s.service_account_role("payments", "api").unwrap().role_arn, "exact");
-        assert_eq!(s.service_account_role("other", "api").unwrap().role_arn, "any");
+        assert_eq!(
+            s.service_account_role("payments", "api").unwrap().role_arn,
+            "exact"
+        );
+        assert_eq!(
+            s.service_account_role("other", "api").unwrap().role_arn,
+            "any"
+        );
         assert!(s.service_account_role("other", "web").is_none());
     }
 }

@@ -14,13 +14,21 @@ pub struct ServiceAccountReport {
 }
 
 /// Checks the role annotation of a ServiceAccount being created or updated.
-pub fn review_service_account(settings: &Settings, namespace: &str, object: &Value) -> ServiceAccountReport {
+pub fn review_service_account(
+    settings: &Settings,
+    namespace: &str,
+    object: &Value,
+) -> ServiceAccountReport {
     let _ = (settings, namespace, object);
     ServiceAccountReport::default()
 }
 
 /// Trust problems of the role a Pod was given, as warnings.
-pub fn pod_warnings(settings: &Settings, namespace: &str, credentials: &Credentials) -> Vec<String> {
+pub fn pod_warnings(
+    settings: &Settings,
+    namespace: &str,
+    credentials: &Credentials,
+) -> Vec<String> {
     let _ = (settings, namespace, credentials);
     Vec::new()
 }
