@@ -1,0 +1,387 @@
+//! Recorded admission test cases: one JSON file per case under the repository's
+//! `tests/fixtures/<group>/<case>.json`.
+//!
+//! A case holds the policy settings, the AdmissionReview, the cluster objects the host's
+//! `kubernetes/get_resource` answers with, and the expected answer. This crate only loads
+//! and compares; it does not know the policy, so the policy's own tests and the wasmtime
+//! host's tests can both replay the same files.
+//!
+//! ```json
+//! {
+//!   "description": "what the case checks",
+//!   "settings": {},
+//!   "review": { "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {} },
+//!   "cluster": [ { "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {} } ],
+//!   "expect": { "allowed": true, "pod": {}, "expirationRange": [79200, 86400],
+//!               "warnings": [], "message": "only when allowed is false" }
+//! }
+//! ```
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One recorded admission request and the answer expected for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Case {
+    /// What the case checks, citing the reference section or issue.
+    pub description: String,
+    /// The policy settings (`{}` when omitted).
+    #[serde(default = "empty_object")]
+    pub settings: Value,
+    /// The AdmissionReview (admission.k8s.io/v1) sent to the policy.
+    pub review: Value,
+    /// The objects that exist in the cluster; anything else is not found.
+    #[serde(default)]
+    pub cluster: Vec<Value>,
+    pub expect: Expect,
+}
+
+/// The expected answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Expect {
+    pub allowed: bool,
+    /// The mutated Pod; absent when the object must be admitted unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<Value>,
+    /// Where the expected Pod says 79200 for a projected token's `expirationSeconds`, any
+    /// value in this inclusive range is accepted (container-credentials jitter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_range: Option<[i64; 2]>,
+    /// The admission warnings, exactly and in order.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// The rejection message (only when `allowed` is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Map::new())
+}
+
+impl Case {
+    /// The settings as the JSON text a policy receives.
+    pub fn settings_json(&self) -> String {
+        self.settings.to_string()
+    }
+
+    /// The objects of `cluster` as a host would answer lookups with.
+    pub fn cluster(&self) -> Cluster {
+        Cluster {
+            objects: self.cluster.clone(),
+        }
+    }
+
+    /// `expect.expirationRange` as a pair.
+    pub fn expiration_range(&self) -> Option<(i64, i64)> {
+        self.expect.expiration_range.map(|[low, high]| (low, high))
+    }
+}
+
+/// The repository's `tests/fixtures` folder.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|root| root.join("tests").join("fixtures"))
+        .unwrap_or_else(|| PathBuf::from("tests/fixtures"))
+}
+
+/// Reads one case file.
+pub fn load(path: &Path) -> Result<Case, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Every `*.json` case under `dir`, recursively, sorted by path.
+///
+/// # Panics
+/// When a file cannot be read or is not a case: a broken fixture must fail the tests.
+pub fn load_all(dir: &Path) -> Vec<(PathBuf, Case)> {
+    let mut paths = Vec::new();
+    collect_json(dir, &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let case = load(&path).unwrap_or_else(|e| panic!("bad test case {e}"));
+            (path, case)
+        })
+        .collect()
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list test cases in {}: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_json(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+}
+
+/// The cluster of a case, answering `kubernetes/get_resource`-style lookups.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cluster {
+    pub objects: Vec<Value>,
+}
+
+impl Cluster {
+    /// The object named so, or the message Kubewarden's host gives when there is none.
+    pub fn get_resource(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<&Value, String> {
+        let field = |o: &Value, p: &str| o.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        self.objects
+            .iter()
+            .find(|o| {
+                field(o, "/apiVersion").as_deref() == Some(api_version)
+                    && field(o, "/kind").as_deref() == Some(kind)
+                    && field(o, "/metadata/name").as_deref() == Some(name)
+                    && field(o, "/metadata/namespace").as_deref() == namespace
+            })
+            .ok_or_else(|| {
+                format!(
+                    "Cannot find {api_version}/{kind} named '{name}' inside of namespace '{:?}'",
+                    namespace.map(str::to_owned)
+                )
+            })
+    }
+}
+
+/// Fields of a Kubernetes `VolumeMount`; others are unknown to the Pod schema.
+const VOLUME_MOUNT_FIELDS: &[&str] = &[
+    "name",
+    "readOnly",
+    "recursiveReadOnly",
+    "mountPath",
+    "subPath",
+    "mountPropagation",
+    "subPathExpr",
+];
+
+/// The Pod normalised for comparison (reference section 9.5): null-valued keys dropped,
+/// empty `resources: {}` dropped, and in every container's `volumeMounts` a missing
+/// `mountPath` read as `""` and keys unknown to the Pod schema dropped (the Go webhook
+/// re-serialises containers through its typed model).
+pub fn normalize_pod(pod: &Value) -> Value {
+    let mut pod = drop_nulls_and_empty_resources(pod);
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(containers) = pod
+            .pointer_mut(&format!("/spec/{list}"))
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for container in containers {
+            let Some(mounts) = container
+                .get_mut("volumeMounts")
+                .and_then(Value::as_array_mut)
+            else {
+                continue;
+            };
+            for mount in mounts.iter_mut().filter_map(Value::as_object_mut) {
+                mount.retain(|key, _| VOLUME_MOUNT_FIELDS.contains(&key.as_str()));
+                mount
+                    .entry("mountPath")
+                    .or_insert_with(|| Value::String(String::new()));
+            }
+        }
+    }
+    pod
+}
+
+fn drop_nulls_and_empty_resources(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(key, v)| {
+                    let empty_resources =
+                        key.as_str() == "resources" && v.as_object().is_some_and(Map::is_empty);
+                    !v.is_null() && !empty_resources
+                })
+                .map(|(key, v)| (key.clone(), drop_nulls_and_empty_resources(v)))
+                .collect(),
+        ),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(drop_nulls_and_empty_resources).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// The differences between the normalised `expected` and `actual` Pods, one line each with
+/// its JSON Pointer; empty when they match.
+pub fn pod_differences(
+    expected: &Value,
+    actual: &Value,
+    expiration_range: Option<(i64, i64)>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    diff(
+        &normalize_pod(expected),
+        &normalize_pod(actual),
+        String::new(),
+        expiration_range,
+        &mut out,
+    );
+    out
+}
+
+/// Asserts that `actual` is the `expected` Pod after normalisation.
+///
+/// # Panics
+/// With every difference and both Pods when they do not match.
+pub fn assert_pod_matches(expected: &Value, actual: &Value, expiration_range: Option<(i64, i64)>) {
+    let differences = pod_differences(expected, actual, expiration_range);
+    if !differences.is_empty() {
+        panic!("{}", describe_mismatch(&differences, expected, actual));
+    }
+}
+
+/// A readable report of a Pod mismatch.
+pub fn describe_mismatch(differences: &[String], expected: &Value, actual: &Value) -> String {
+    let mut text = String::from("Pods differ:\n");
+    for line in differences {
+        let _ = writeln!(text, "  {line}");
+    }
+    let pretty = |v: &Value| serde_json::to_string_pretty(&normalize_pod(v)).unwrap_or_default();
+    let _ = write!(
+        text,
+        "expected (normalised):\n{}\nactual (normalised):\n{}",
+        pretty(expected),
+        pretty(actual)
+    );
+    text
+}
+
+/// A token lifetime the range accepts in place of the expected 79200.
+const JITTER_FLOOR: i64 = 79200;
+
+fn diff(
+    expected: &Value,
+    actual: &Value,
+    at: String,
+    range: Option<(i64, i64)>,
+    out: &mut Vec<String>,
+) {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (key, ev) in e {
+                let path = format!("{at}/{}", escape(key));
+                match a.get(key) {
+                    Some(av) => diff(ev, av, path, range, out),
+                    None => out.push(format!("{path}: missing, expected {ev}")),
+                }
+            }
+            for (key, av) in a {
+                if !e.contains_key(key) {
+                    out.push(format!("{at}/{}: unexpected {av}", escape(key)));
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                diff(ev, av, format!("{at}/{i}"), range, out);
+            }
+            for (i, ev) in e.iter().enumerate().skip(a.len()) {
+                out.push(format!("{at}/{i}: missing, expected {ev}"));
+            }
+            for (i, av) in a.iter().enumerate().skip(e.len()) {
+                out.push(format!("{at}/{i}: unexpected {av}"));
+            }
+        }
+        _ if expected == actual => {}
+        _ => {
+            let jitter_ok = at.ends_with("/serviceAccountToken/expirationSeconds")
+                && expected.as_i64() == Some(JITTER_FLOOR)
+                && matches!((range, actual.as_i64()), (Some((low, high)), Some(n)) if (low..=high).contains(&n));
+            if !jitter_ok {
+                out.push(format!("{at}: expected {expected}, got {actual}"));
+            }
+        }
+    }
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn not_found_message_is_kubewardens() {
+        let cluster = Cluster::default();
+        let err = cluster
+            .get_resource("v1", "ServiceAccount", Some("ns"), "api")
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "Cannot find v1/ServiceAccount named 'api' inside of namespace 'Some(\"ns\")'"
+        );
+    }
+
+    #[test]
+    fn lookup_matches_all_four_coordinates() {
+        let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": {"name": "api", "namespace": "ns"}});
+        let cluster = Cluster {
+            objects: vec![sa.clone()],
+        };
+        assert_eq!(
+            cluster.get_resource("v1", "ServiceAccount", Some("ns"), "api"),
+            Ok(&sa)
+        );
+        assert!(
+            cluster
+                .get_resource("v1", "ServiceAccount", Some("other"), "api")
+                .is_err()
+        );
+        assert!(
+            cluster
+                .get_resource("v1", "Secret", Some("ns"), "api")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn normalisation_follows_the_replay_recipe() {
+        let pod = json!({"spec": {"containers": [{"name": "a", "resources": {}, "probe": {"service": null},
+            "volumeMounts": [{"name": "v", "path": "/x"}]}]}});
+        assert_eq!(
+            normalize_pod(&pod),
+            json!({"spec": {"containers": [{"name": "a", "probe": {},
+                "volumeMounts": [{"name": "v", "mountPath": ""}]}]}})
+        );
+    }
+
+    #[test]
+    fn differences_name_the_pointer() {
+        let expected = json!({"spec": {"volumes": [{"projected": {"sources": [{"serviceAccountToken": {"expirationSeconds": 79200}}]}}], "a": 1}});
+        let actual = json!({"spec": {"volumes": [{"projected": {"sources": [{"serviceAccountToken": {"expirationSeconds": 80000}}]}}], "b": 1}});
+        assert_eq!(
+            pod_differences(&expected, &actual, Some((79200, 86400))),
+            ["/spec/a: missing, expected 1", "/spec/b: unexpected 1"]
+        );
+        let without_range = pod_differences(&expected, &actual, None);
+        assert!(
+            without_range[0].starts_with("/spec/volumes/0/projected/sources/0/serviceAccountToken/expirationSeconds: expected 79200, got 80000"),
+            "{without_range:?}"
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! The per-container rules (reference sections 4 and 5.2): which env vars are already
+//! "defined" (by name only, `valueFrom` counts, `envFrom` does not), the early exit, the
+//! injection order, and the read-only token mount.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use super::patch::{Ops, has_named};
+use super::resolve::{Mode, Plan};
+use super::{MutationError, pod};
+use crate::json::type_name;
+
+const AWS_ROLE_ARN: &str = "AWS_ROLE_ARN";
+const AWS_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+const AWS_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
+const AWS_CONTAINER_CREDENTIALS_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+const AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+const AWS_REGION: &str = "AWS_REGION";
+const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+const AWS_STS_REGIONAL_ENDPOINTS: &str = "AWS_STS_REGIONAL_ENDPOINTS";
+
+/// Mutates every container of the list `key` (`containers` or `initContainers`; ephemeral
+/// containers are never touched).
+pub fn containers(
+    spec: &serde_json::Map<String, Value>,
+    key: &str,
+    plan: &Plan,
+    ops: &mut Ops,
+) -> Result<(), MutationError> {
+    let Some(list) = pod::opt_array(spec, key, || format!("spec.{key}"))? else {
+        return Ok(());
+    };
+    for (index, container) in list.iter().enumerate() {
+        let at = Location { key, index };
+        container_ops(container, &at, plan, ops)?;
+    }
+    Ok(())
+}
+
+/// Where a container is: for JSON Pointers and for messages.
+struct Location<'a> {
+    key: &'a str,
+    index: usize,
+}
+
+impl Location<'_> {
+    fn field(&self, member: &str) -> String {
+        format!("spec.{}[{}]{member}", self.key, self.index)
+    }
+
+    fn add(&self, ops: &mut Ops, member: &[&str], value: Value) {
+        let index = self.index.to_string();
+        let tokens = ["spec", self.key, index.as_str()]
+            .into_iter()
+            .chain(member.iter().copied());
+        ops.add(tokens, value);
+    }
+}
+
+fn container_ops(
+    container: &Value,
+    at: &Location,
+    plan: &Plan,
+    ops: &mut Ops,
+) -> Result<(), MutationError> {
+    let Some(container) = container.as_object() else {
+        return Err(MutationError::WrongType {
+            field: at.field(""),
+            expected: "an object",
+            found: type_name(container),
+        });
+    };
+    let name = pod::opt_str(container, "name", || at.field(".name"))?.unwrap_or("");
+    if plan.skip.iter().any(|skipped| skipped == name) {
+        return Ok(());
+    }
+    let env = pod::opt_array(container, "env", || at.field(".env"))?;
+    let defined: HashSet<&str> = env
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.get("name").and_then(Value::as_str))
+        .collect();
+    let any = |names: &[&str]| names.iter().any(|n| defined.contains(n));
+
+    let credentials_defined = match plan.mode {
+        Mode::WebIdentity { .. } => any(&[AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE]),
+        Mode::ContainerCredentials { .. } => any(&[
+            AWS_CONTAINER_CREDENTIALS_FULL_URI,
+            AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+        ]),
+    };
+    let region_defined = any(&[AWS_REGION, AWS_DEFAULT_REGION]);
+    let sts_defined = any(&[AWS_STS_REGIONAL_ENDPOINTS]);
+    // The reference's early exit: all three present leaves the container alone, mount
+    // included, even where the policy would not inject region or STS itself.
+    if credentials_defined && region_defined && sts_defined {
+        return Ok(());
+    }
+
+    let mut added: Vec<(&str, &str)> = Vec::new();
+    if !sts_defined && plan.regional_sts {
+        added.push((AWS_STS_REGIONAL_ENDPOINTS, "regional"));
+    }
+    if let Some(region) = plan.region.as_deref().filter(|r| !r.is_empty())
+        && !region_defined
+    {
+        added.push((AWS_DEFAULT_REGION, region));
+        added.push((AWS_REGION, region));
+    }
+    if !credentials_defined {
+        match &plan.mode {
+            Mode::WebIdentity { role_arn } => {
+                added.push((AWS_ROLE_ARN, role_arn));
+                added.push((AWS_WEB_IDENTITY_TOKEN_FILE, &plan.token_file_path));
+            }
+            Mode::ContainerCredentials { full_uri } => {
+                added.push((AWS_CONTAINER_CREDENTIALS_FULL_URI, full_uri));
+                added.push((
+                    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+                    &plan.token_file_path,
+                ));
+            }
+        }
+    }
+    if let Some(session_name) = &plan.session_name
+        && !defined.contains(AWS_ROLE_SESSION_NAME)
+    {
+        added.push((AWS_ROLE_SESSION_NAME, session_name));
+    }
+
+    let entries = added
+        .into_iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }));
+    if env.is_some() {
+        for entry in entries {
+            at.add(ops, &["env", "-"], entry);
+        }
+    } else {
+        let entries: Vec<Value> = entries.collect();
+        if !entries.is_empty() {
+            at.add(ops, &["env"], Value::Array(entries));
+        }
+    }
+
+    let mount = json!({ "name": plan.volume_name, "readOnly": true, "mountPath": plan.mount_path });
+    match pod::opt_array(container, "volumeMounts", || at.field(".volumeMounts"))? {
+        None => at.add(ops, &["volumeMounts"], json!([mount])),
+        Some(mounts) if has_named(mounts, &plan.volume_name) => {}
+        Some(_) => at.add(ops, &["volumeMounts", "-"], mount),
+    }
+    Ok(())
+}

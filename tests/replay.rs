@@ -1,0 +1,116 @@
+//! Replays every recorded case under `tests/fixtures` (all groups) through the admission
+//! entry natively, as a host would: settings validated, the objects `needs` names looked up
+//! in the case's cluster (absent ones omitted), then `review`. Checks the verdict, message,
+//! warnings, that the patch only adds, and the mutated Pod. All failing cases are reported
+//! together, each with its file.
+
+use std::path::Path;
+
+use aws_workload_identity::admission::{self, Context};
+use aws_workload_identity::settings::Settings;
+use json_patch::PatchOperation;
+use recorded::Case;
+
+fn replay(case: &Case) -> Result<(), String> {
+    let settings = Settings::parse_valid(&case.settings_json()).map_err(|e| e.to_string())?;
+    let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
+    let cluster = case.cluster();
+    let mut context = Context::default();
+    for wanted in admission::needs(&settings, request) {
+        if let Ok(object) = cluster.get_resource(
+            &wanted.api_version,
+            &wanted.kind,
+            wanted.namespace.as_deref(),
+            &wanted.name,
+        ) {
+            context.objects.push(object.clone());
+        }
+    }
+    let outcome = admission::review(&settings, request, &context);
+
+    let mut problems = Vec::new();
+    if outcome.allowed != case.expect.allowed {
+        problems.push(format!(
+            "allowed: expected {}, got {}",
+            case.expect.allowed, outcome.allowed
+        ));
+    }
+    if outcome.message != case.expect.message {
+        problems.push(format!(
+            "message: expected {:?}, got {:?}",
+            case.expect.message, outcome.message
+        ));
+    }
+    if outcome.warnings != case.expect.warnings {
+        problems.push(format!(
+            "warnings: expected {:#?}, got {:#?}",
+            case.expect.warnings, outcome.warnings
+        ));
+    }
+    for op in &outcome.patch.0 {
+        if !matches!(op, PatchOperation::Add(_)) {
+            problems.push(format!("patch has a non-add operation: {op}"));
+        }
+    }
+    let object = request.get("object").cloned().unwrap_or_default();
+    match (&case.expect.pod, outcome.mutated_object(&object)) {
+        (None, None) => {}
+        (None, Some(mutated)) => problems.push(format!(
+            "expected the object unchanged, got patch {}\nmutated: {mutated:#}",
+            serde_json::to_string(&outcome.patch).unwrap_or_default()
+        )),
+        (Some(_), None) if !outcome.patch.0.is_empty() => {
+            problems.push("the patch does not apply to the object".to_string())
+        }
+        (Some(_), None) => problems.push("expected a mutated Pod, got no patch".to_string()),
+        (Some(expected), Some(actual)) => {
+            let differences = recorded::pod_differences(expected, &actual, case.expiration_range());
+            if !differences.is_empty() {
+                problems.push(recorded::describe_mismatch(&differences, expected, &actual));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+fn replay_all(dir: &Path) -> usize {
+    let cases = recorded::load_all(dir);
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(path, case)| {
+            replay(case)
+                .err()
+                .map(|e| format!("=== {}\n{}\n{e}", path.display(), case.description))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} recorded cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+    cases.len()
+}
+
+#[test]
+fn every_recorded_case() {
+    let count = replay_all(&recorded::fixtures_dir());
+    assert!(count > 0, "no recorded cases found");
+}
+
+#[test]
+fn all_24_reference_fixtures_are_recorded() {
+    let cases = recorded::load_all(&recorded::fixtures_dir().join("conformance"));
+    assert_eq!(cases.len(), 24);
+}
+
+#[test]
+fn own_mutation_cases_are_recorded() {
+    let cases = recorded::load_all(&recorded::fixtures_dir().join("mutation"));
+    assert!(cases.len() >= 25, "only {} cases", cases.len());
+}
