@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+
 /// Kubernetes refuses projected token lifetimes below ten minutes.
 pub const MIN_TOKEN_EXPIRATION: i64 = 600;
 /// Kubernetes refuses projected token lifetimes above 2^32 seconds.
@@ -250,7 +251,7 @@ impl Settings {
         }
     }
 
-    /// Every problem of the mutation keys, as messages naming the key.
+    /// Every problem, as messages naming the key and what is accepted.
     pub fn problems(&self) -> Vec<String> {
         let mut p = Vec::new();
         if !is_dns_subdomain(&self.annotation_prefix) {
@@ -355,6 +356,18 @@ impl Settings {
             }
         }
         p
+    }
+
+    /// The role ARN a `<prefix>/role-arn` annotation value names: with `composeRoleArn`, a
+    /// value without `arn:` is a role name in the configured account and partition.
+    pub fn compose_role_arn(&self, value: &str) -> String {
+        match &self.compose_role_arn {
+            Some(compose) if !value.contains("arn:") => format!(
+                "arn:{}:iam::{}:role/{}",
+                compose.partition, compose.account_id, value
+            ),
+            _ => value.to_string(),
+        }
     }
 
     /// The role entry of `serviceAccountRoles` for a ServiceAccount: exact `ns/sa` first,
