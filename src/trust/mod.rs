@@ -1,1 +1,218 @@
 //! The IAM trust-policy engine for `sts:AssumeRoleWithWebIdentity`.
+//!
+//! Offline, and with the semantics of `reference/iam-trust-policy.md`, it answers:
+//! - **check**: does this trust policy let `system:serviceaccount:<ns>:<sa>` of the cluster
+//!   with this issuer assume this role, and why (which statement and condition decided)?
+//! - **lint**: the finding catalogue of reference 4.2;
+//! - **who**: which ServiceAccounts can assume the role at all;
+//! - **render**: the Control Plane template filled for one ServiceAccount.
+//!
+//! Pipeline, one concept per module: [`json`] reads the text (duplicate keys refused),
+//! [`document`] builds the syntax tree and reports everything IAM would refuse,
+//! [`condition`] and [`evaluate`] decide, [`lint`] and [`subjects`] analyse, [`render`]
+//! fills templates. A document IAM would refuse is never allowed.
+//!
+//! ```
+//! use aws_workload_identity::trust::{check, Subject};
+//! let policy = r#"{"Version": "2012-10-17", "Statement": [{
+//!     "Effect": "Allow",
+//!     "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123"},
+//!     "Action": "sts:AssumeRoleWithWebIdentity",
+//!     "Condition": {"StringEquals": {
+//!         "oidc.example.com/abc123:sub": "system:serviceaccount:payments:api",
+//!         "oidc.example.com/abc123:aud": "sts.amazonaws.com"}}}]}"#;
+//! let subject = Subject {
+//!     issuer: "https://oidc.example.com/abc123".into(),
+//!     audience: "sts.amazonaws.com".into(),
+//!     namespace: "default".into(),
+//!     service_account: "api".into(),
+//! };
+//! let verdict = check(policy, "arn:aws:iam::111122223333:role/payments-api", &subject).unwrap();
+//! assert!(!verdict.allowed);
+//! assert_eq!(
+//!     verdict.explanation[0],
+//!     "statement 0 condition StringEquals oidc.example.com/abc123:sub allows only system:serviceaccount:payments:api"
+//! );
+//! ```
+
+pub mod arn;
+pub mod condition;
+pub mod document;
+pub mod evaluate;
+pub mod finding;
+pub mod glob;
+pub mod json;
+pub mod lint;
+pub mod render;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use arn::{ArnError, OidcProviderArn, RoleArn};
+pub use document::Document;
+pub use finding::{Finding, Severity, code};
+pub use render::{oidc_provider_config, render};
+
+/// The web-identity caller STS would see for a ServiceAccount of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    /// The cluster's OIDC issuer URL, with `https://`.
+    pub issuer: String,
+    /// The token audience (`sts.amazonaws.com` unless the ServiceAccount overrides it).
+    pub audience: String,
+    pub namespace: String,
+    pub service_account: String,
+}
+
+impl Subject {
+    /// `system:serviceaccount:<namespace>:<name>`, the token's `sub`.
+    pub fn sub(&self) -> String {
+        format!("system:serviceaccount:{}:{}", self.namespace, self.service_account)
+    }
+}
+
+/// Whether a trust policy lets a subject assume a role, and why.
+///
+/// Serialises as `{"allowed", "validDocument", "findings", "explanation"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub allowed: bool,
+    /// False when IAM would refuse the document; `allowed` is then false too.
+    pub valid_document: bool,
+    /// Error findings of an invalid document, or findings about the decision itself
+    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
+    pub findings: Vec<Finding>,
+    /// Which statement and condition decided, one sentence each.
+    pub explanation: Vec<String>,
+}
+
+/// Inputs that cannot be used at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustError {
+    /// The role ARN does not follow its grammar.
+    #[error(transparent)]
+    RoleArn(#[from] ArnError),
+    /// No JSON object could be read from the policy text.
+    #[error("trust policy: {0}")]
+    Unreadable(String),
+    /// A namespace or ServiceAccount name that Kubernetes would refuse.
+    #[error("{what} {value:?} is not valid: expected {expected}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// The template or cluster object cannot be used.
+    #[error("trust policy template: {0}")]
+    Template(String),
+    /// The admitted subject set is too complex to compute within the engine's bounds.
+    #[error("who can assume: {0}")]
+    Analysis(String),
+}
+
+/// A trust policy parsed once and evaluated many times (the admission layer keeps parsed
+/// policies from its settings).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrustPolicy {
+    document: Document,
+    findings: Vec<Finding>,
+}
+
+impl TrustPolicy {
+    /// Parses a document given as a JSON object, a JSON string holding one, a URL-encoded
+    /// document or `aws iam get-role` output. `Err` only when no JSON object can be read;
+    /// otherwise the policy and its validation findings (an invalid policy is kept, carries
+    /// error findings and never allows anything).
+    ///
+    /// ```
+    /// use aws_workload_identity::trust::TrustPolicy;
+    /// let (p, findings) = TrustPolicy::parse(r#"{"Statement": {"Effect": "Allow"}}"#).unwrap();
+    /// assert!(!p.is_valid());
+    /// assert!(findings.iter().any(|f| f.code == "MISSING_PRINCIPAL"));
+    /// assert!(TrustPolicy::parse("not json").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
+        let (document, mut findings) = document::parse_text(text).map_err(TrustError::Unreadable)?;
+        finding::sort_findings(&mut findings);
+        Ok((TrustPolicy { document, findings: findings.clone() }, findings))
+    }
+
+    /// Same as [`TrustPolicy::parse`] for a settings value: an object, or a string holding
+    /// the document in any accepted form.
+    pub fn parse_value(value: &Value) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
+        let (document, mut findings) = document::parse_value(value).map_err(TrustError::Unreadable)?;
+        finding::sort_findings(&mut findings);
+        Ok((TrustPolicy { document, findings: findings.clone() }, findings))
+    }
+
+    /// Whether IAM would accept the document.
+    pub fn is_valid(&self) -> bool {
+        self.document.valid
+    }
+
+    /// The syntax tree.
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The findings of parsing (grammar errors and document-level lint).
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// Decides whether `subject` may assume `role`, as STS would.
+    pub fn decide(&self, role: &RoleArn, subject: &Subject) -> Verdict {
+        evaluate::decide(&self.document, &self.findings, role, subject)
+    }
+
+    /// Every finding of the catalogue for this policy trusted by the cluster `issuer`, sorted
+    /// by severity then statement. `role` enables the account checks.
+    pub fn lint(&self, role: Option<&RoleArn>, issuer: &str) -> Vec<Finding> {
+        let mut out = self.findings.clone();
+        out.extend(lint::lint(&self.document, role, issuer));
+        finding::sort_findings(&mut out);
+        out
+    }
+}
+
+/// A policy text that cannot be read gives the single `INVALID_JSON` finding.
+fn unreadable(message: String) -> Finding {
+    Finding::new(code::INVALID_JSON, None, format!("the trust policy cannot be read: {message}"))
+}
+
+/// Decides whether `subject` may assume the role `role_arn` under `policy`.
+///
+/// `Err` only for a malformed role ARN; an invalid or unreadable document gives
+/// `Ok` with `allowed: false`, `valid_document: false` and the error findings.
+pub fn check(policy: &str, role_arn: &str, subject: &Subject) -> Result<Verdict, TrustError> {
+    let role = RoleArn::parse(role_arn)?;
+    match TrustPolicy::parse(policy) {
+        Ok((p, _)) => Ok(p.decide(&role, subject)),
+        Err(TrustError::Unreadable(message)) => {
+            let f = unreadable(message);
+            Ok(Verdict {
+                allowed: false,
+                valid_document: false,
+                explanation: vec![format!("the document is not a valid IAM trust policy, so it allows nothing: {}", f.message)],
+                findings: vec![f],
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The findings for `policy` trusted by the cluster `issuer`; `role_arn` may be `None` or
+/// empty when unknown. An unreadable document gives `INVALID_JSON`.
+pub fn lint(policy: &str, role_arn: Option<&str>, issuer: &str) -> Result<Vec<Finding>, TrustError> {
+    let role = match role_arn.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => Some(RoleArn::parse(r)?),
+        None => None,
+    };
+    match TrustPolicy::parse(policy) {
+        Ok((p, _)) => Ok(p.lint(role.as_ref(), issuer)),
+        Err(TrustError::Unreadable(message)) => Ok(vec![unreadable(message)]),
+        Err(e) => Err(e),
+    }
+}

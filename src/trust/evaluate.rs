@@ -1,0 +1,295 @@
+//! The decision for `sts:AssumeRoleWithWebIdentity` (reference 2.2-2.4) and its explanation.
+//!
+//! The request is modelled as STS would see it for an IRSA token:
+//! - principal: the OIDC provider ARN for the issuer in the role's account and partition,
+//!   compared as an exact string (reference 2.3);
+//! - keys `<prefix>:sub` = `system:serviceaccount:<ns>:<sa>` and `<prefix>:aud` = the
+//!   audience (a one-element set), where the prefix is the issuer minus `https://`, path and
+//!   trailing slash included (reference 2.4); every other claim key is absent;
+//! - request-time keys ([`super::condition::is_request_time_key`]) are unknown.
+//!
+//! Deny wins over Allow; an Indeterminate statement makes the decision Indeterminate, which
+//! is reported as `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
+
+use super::arn::{RoleArn, issuer_key_prefix};
+use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Tri, is_request_time_key, parse_bool};
+use super::document::{Document, Statement};
+use super::finding::{Finding, code};
+use super::{Subject, Verdict};
+
+/// The only action IRSA needs (reference 2.5).
+pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
+
+/// The request context of one web-identity call.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// `arn:<partition>:iam::<account>:oidc-provider/<prefix>`.
+    pub principal: String,
+    /// The key prefix as given (issuer minus `https://`).
+    pub prefix: &'a str,
+    prefix_lower: String,
+    /// `system:serviceaccount:<ns>:<sa>`.
+    pub sub: String,
+    pub aud: &'a str,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(role: &RoleArn, issuer: &'a str, namespace: &str, service_account: &str, audience: &'a str) -> Request<'a> {
+        let prefix = issuer_key_prefix(issuer);
+        Request {
+            principal: role.oidc_provider_arn(issuer),
+            prefix,
+            prefix_lower: prefix.to_lowercase(),
+            sub: format!("system:serviceaccount:{namespace}:{service_account}"),
+            aud: audience,
+        }
+    }
+
+    /// Which claim of this cluster's provider a key names (`sub`, `aud`, `sbu`...), if any.
+    pub fn claim<'k>(&self, key_lower: &'k str) -> Option<&'k str> {
+        key_lower.strip_prefix(self.prefix_lower.as_str())?.strip_prefix(':')
+    }
+}
+
+impl Context for Request<'_> {
+    fn lookup(&self, key_lower: &str) -> KeyValue<'_> {
+        match self.claim(key_lower) {
+            Some("sub") => KeyValue::Present(&self.sub),
+            Some("aud") => KeyValue::Present(self.aud),
+            Some(_) => KeyValue::Absent,
+            None if is_request_time_key(key_lower) => KeyValue::Unknown,
+            None => KeyValue::Absent,
+        }
+    }
+}
+
+/// Why one statement does or does not apply.
+#[derive(Debug, Clone)]
+struct StatementResult {
+    applies: Tri,
+    /// For `False`: the reason; for `Unknown`: the undecidable conditions; for `True`: a summary.
+    reason: String,
+}
+
+fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
+    let label = st.label();
+    if !st.principal.federated.iter().any(|f| *f == req.principal) {
+        return StatementResult { applies: Tri::False, reason: principal_mismatch(st, req) };
+    }
+    if !st.actions.covers(WEB_IDENTITY_ACTION) {
+        let reason = if st.actions.negated {
+            format!("{label} does not apply: its NotAction excludes {WEB_IDENTITY_ACTION}")
+        } else {
+            format!(
+                "{label} does not apply: its Action {} does not include {WEB_IDENTITY_ACTION}",
+                st.actions.items.join(", ")
+            )
+        };
+        return StatementResult { applies: Tri::False, reason };
+    }
+    let mut unknown = Vec::new();
+    for cond in &st.conditions {
+        match cond.evaluate(req) {
+            Tri::True => {}
+            Tri::False => {
+                return StatementResult { applies: Tri::False, reason: describe_false(&label, cond, req) };
+            }
+            Tri::Unknown => unknown.push(format!("{} {}", cond.operator_text, cond.key)),
+        }
+    }
+    if !unknown.is_empty() {
+        return StatementResult {
+            applies: Tri::Unknown,
+            reason: format!(
+                "{label} depends on request-time values ({}) that are unknown at admission",
+                unknown.join(", ")
+            ),
+        };
+    }
+    let held = if st.conditions.is_empty() {
+        "it has no conditions".to_string()
+    } else {
+        let names: Vec<String> = st.conditions.iter().map(|c| format!("{} {}", c.operator_text, c.key)).collect();
+        format!("{} hold", names.join(" and "))
+    };
+    StatementResult { applies: Tri::True, reason: held }
+}
+
+fn principal_mismatch(st: &Statement, req: &Request) -> String {
+    let label = st.label();
+    let p = &st.principal;
+    if p.oidc.is_empty() {
+        let what = if !p.federated.is_empty() {
+            format!("Federated {}", p.federated.join(", "))
+        } else if !p.aws.is_empty() {
+            format!("AWS {}", p.aws.join(", "))
+        } else if !p.service.is_empty() {
+            format!("Service {}", p.service.join(", "))
+        } else {
+            "empty".to_string()
+        };
+        return format!(
+            "{label} does not apply: its principal ({what}) is not an OIDC provider; a web-identity caller is {}",
+            req.principal
+        );
+    }
+    let want_prefix = req.prefix;
+    let role_part = req.principal.split(':').nth(4).unwrap_or_default();
+    let role_partition = req.principal.split(':').nth(1).unwrap_or_default();
+    // Prefer the explanation of the closest provider: same URL in another account first.
+    for arn in &p.oidc {
+        if arn.url() == want_prefix && arn.account() != role_part {
+            return format!(
+                "{label} does not apply: it trusts the provider in account {} but the role is in account {role_part}, and STS uses the provider of the role's account ({})",
+                arn.account(),
+                req.principal
+            );
+        }
+        if arn.url() == want_prefix && arn.partition() != role_partition {
+            return format!(
+                "{label} does not apply: it trusts a provider in partition {} but the role is in partition {role_partition}",
+                arn.partition()
+            );
+        }
+    }
+    let urls: Vec<&str> = p.oidc.iter().map(|a| a.url()).collect();
+    let mut hint = String::new();
+    if urls.iter().any(|u| u.trim_end_matches('/') == want_prefix.trim_end_matches('/')) {
+        hint = " (only the trailing slash differs, and it is part of the provider identity)".to_string();
+    } else if urls.iter().any(|u| u.eq_ignore_ascii_case(want_prefix)) {
+        hint = " (only letter case differs; provider ARNs are compared exactly)".to_string();
+    }
+    format!(
+        "{label} does not apply: it trusts provider {} but this cluster's issuer is {want_prefix}{hint}",
+        urls.join(", ")
+    )
+}
+
+/// One line saying why a condition is false, in the SPEC's words:
+/// `statement 0 condition StringEquals <key> allows only <values>`.
+fn describe_false(label: &str, cond: &Condition, req: &Request) -> String {
+    let head = format!("{label} condition {} {}", cond.operator_text, cond.key);
+    let values: Vec<&str> = cond.values.iter().map(|v| v.text.as_str()).collect();
+    let shown = values.join(", ");
+    let looked = req.lookup(&cond.key_lower);
+    if cond.operator.base == BaseOp::Null {
+        let wants_absent = values.iter().any(|v| parse_bool(v) == Some(true));
+        return if wants_absent {
+            format!("{head} requires the key to be absent, but the request carries it")
+        } else {
+            format!("{head} requires the key to be present, but the request does not carry it")
+        };
+    }
+    match looked {
+        KeyValue::Present(r) => match (cond.operator.base.kind(), cond.operator.is_negated()) {
+            (Kind::String { like: false, ignore_case }, false) => {
+                let case = if ignore_case { " (ignoring case)" } else { "" };
+                format!("{head} allows only {shown}{case}")
+            }
+            (Kind::String { like: true, .. }, false) => format!("{head} allows only values matching {shown}"),
+            (_, true) => format!("{head} excludes {r} (policy values: {shown})"),
+            _ => format!("{head} is false for {r} (policy values: {shown})"),
+        },
+        _ => format!(
+            "{head} is false: the request has no key {} (a web-identity request from this cluster carries only {}:sub and {}:aud)",
+            cond.key, req.prefix, req.prefix
+        ),
+    }
+}
+
+/// The verdict for `subject` assuming `role` under `doc`. `doc_findings` are the findings of
+/// parsing (returned when the document is invalid).
+pub fn decide(doc: &Document, doc_findings: &[Finding], role: &RoleArn, subject: &Subject) -> Verdict {
+    let mut verdict = Verdict { allowed: false, valid_document: doc.valid, findings: Vec::new(), explanation: Vec::new() };
+    if !doc.valid {
+        verdict.findings = doc_findings.iter().filter(|f| f.severity == super::Severity::Error).cloned().collect();
+        let first = verdict.findings.first().map(|f| f.message.as_str()).unwrap_or("invalid document");
+        verdict.explanation.push(format!(
+            "the document is not a valid IAM trust policy ({} error(s)), so it allows nothing: {first}",
+            verdict.findings.len()
+        ));
+        return verdict;
+    }
+    if !subject.issuer.starts_with("https://") {
+        verdict.findings.push(Finding::new(
+            code::ISSUER_NOT_HTTPS,
+            None,
+            format!("issuer {:?} does not start with https://; IAM OIDC providers are https-only", subject.issuer),
+        ));
+        verdict.explanation.push(format!(
+            "no statement can apply: the issuer {:?} is not an https:// URL, so no IAM OIDC provider matches it",
+            subject.issuer
+        ));
+        return verdict;
+    }
+    let req = Request::new(role, &subject.issuer, &subject.namespace, &subject.service_account, &subject.audience);
+
+    let mut allow_true: Option<(&Statement, String)> = None;
+    let mut allow_unknown: Vec<(&Statement, String)> = Vec::new();
+    let mut deny_true: Option<(&Statement, String)> = None;
+    let mut deny_unknown: Vec<(&Statement, String)> = Vec::new();
+    let mut allow_misses: Vec<String> = Vec::new();
+    for st in &doc.statements {
+        let r = evaluate_statement(st, &req);
+        match (st.is_allow(), r.applies) {
+            (true, Tri::True) => {
+                if allow_true.is_none() {
+                    allow_true = Some((st, r.reason));
+                }
+            }
+            (true, Tri::Unknown) => allow_unknown.push((st, r.reason)),
+            (true, Tri::False) => allow_misses.push(r.reason),
+            (false, Tri::True) => {
+                if deny_true.is_none() {
+                    deny_true = Some((st, r.reason));
+                }
+            }
+            (false, Tri::Unknown) => deny_unknown.push((st, r.reason)),
+            (false, Tri::False) => {}
+        }
+    }
+    let sub = &req.sub;
+    if let Some((st, why)) = deny_true {
+        verdict.explanation.push(format!(
+            "{} denies {sub} (Deny wins over any Allow): {why}",
+            st.label()
+        ));
+        return verdict;
+    }
+    let context_finding = |(st, why): &(&Statement, String)| {
+        Finding::new(
+            code::CONTEXT_DEPENDENT_CONDITION,
+            Some(st.index),
+            format!("{why}; the decision is indeterminate and treated as not allowed"),
+        )
+    };
+    if let Some((st, why)) = &allow_true {
+        if deny_unknown.is_empty() {
+            verdict.allowed = true;
+            verdict.explanation.push(format!("{} allows {sub}: {why}", st.label()));
+        } else {
+            verdict.explanation.push(format!(
+                "{} allows {sub} ({why}), but a Deny may apply at request time; treated as not allowed",
+                st.label()
+            ));
+            for d in &deny_unknown {
+                verdict.explanation.push(d.1.clone());
+                verdict.findings.push(context_finding(d));
+            }
+        }
+        return verdict;
+    }
+    if !allow_unknown.is_empty() {
+        for a in &allow_unknown {
+            verdict.explanation.push(format!("{}; treated as not allowed", a.1));
+            verdict.findings.push(context_finding(a));
+        }
+        return verdict;
+    }
+    if doc.statements.iter().all(|s| !s.is_allow()) {
+        verdict.explanation.push(format!("no statement allows {sub}: the policy has no Allow statement"));
+    } else {
+        verdict.explanation.extend(allow_misses);
+    }
+    verdict
+}
