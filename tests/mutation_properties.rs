@@ -246,10 +246,11 @@ fn strip_owned(original: &Value, mutated: &Value) -> Value {
             .pointer(&format!("{parent}/{key}"))
             .and_then(Value::as_object)
             .is_some_and(Map::is_empty);
-        if !had && empty {
-            if let Some(p) = out.pointer_mut(parent).and_then(Value::as_object_mut) {
-                p.remove(key);
-            }
+        if !had
+            && empty
+            && let Some(p) = out.pointer_mut(parent).and_then(Value::as_object_mut)
+        {
+            p.remove(key);
         }
     }
     // The volume: prepended.
