@@ -305,7 +305,8 @@ impl fmt::Display for OidcProviderArn {
 
 /// Whether a `Federated` value is a SAML provider ARN (`...:saml-provider/<name>`).
 pub fn is_saml_provider_arn(text: &str) -> bool {
-    ArnParts::split(text).is_some_and(|p| p.service == "iam" && p.resource.starts_with("saml-provider/"))
+    ArnParts::split(text)
+        .is_some_and(|p| p.service == "iam" && p.resource.starts_with("saml-provider/"))
 }
 
 /// The condition-key prefix of an issuer: the URL minus `https://`, path and trailing slash
@@ -338,13 +339,31 @@ mod tests {
     #[test]
     fn role_arn_errors_name_the_component() {
         let cases = [
-            ("arn:aws:iam::123:role/x", "account \"123\" is not 12 digits"),
-            ("arn:aws-moon:iam::123456789012:role/x", "partition \"aws-moon\" is not one of"),
-            ("arn:aws:sts::123456789012:role/x", "service \"sts\" is not \"iam\""),
-            ("arn:aws:iam:us-east-1:123456789012:role/x", "region \"us-east-1\" must be empty"),
-            ("arn:aws:iam::123456789012:user/x", "resource \"user/x\" is not role/"),
+            (
+                "arn:aws:iam::123:role/x",
+                "account \"123\" is not 12 digits",
+            ),
+            (
+                "arn:aws-moon:iam::123456789012:role/x",
+                "partition \"aws-moon\" is not one of",
+            ),
+            (
+                "arn:aws:sts::123456789012:role/x",
+                "service \"sts\" is not \"iam\"",
+            ),
+            (
+                "arn:aws:iam:us-east-1:123456789012:role/x",
+                "region \"us-east-1\" must be empty",
+            ),
+            (
+                "arn:aws:iam::123456789012:user/x",
+                "resource \"user/x\" is not role/",
+            ),
             ("arn:aws:iam::123456789012:role/", "role name is empty"),
-            ("arn:aws:iam::123456789012:role/a b", "role name \"a b\" contains ' '"),
+            (
+                "arn:aws:iam::123456789012:role/a b",
+                "role name \"a b\" contains ' '",
+            ),
             ("arn:aws:iam::123456789012:role/a//b", "empty segment"),
             ("role/x", "expected arn:<partition>"),
             ("", "expected arn:<partition>"),
@@ -355,14 +374,24 @@ mod tests {
             assert!(e.contains(want), "{arn}: {e}");
         }
         let long = format!("arn:aws:iam::123456789012:role/{}", "n".repeat(65));
-        assert!(RoleArn::parse(&long).unwrap_err().to_string().contains("longer than 64"));
+        assert!(
+            RoleArn::parse(&long)
+                .unwrap_err()
+                .to_string()
+                .contains("longer than 64")
+        );
         let ok = format!("arn:aws:iam::123456789012:role/{}", "n".repeat(64));
         assert!(RoleArn::parse(&ok).is_ok());
     }
 
     #[test]
     fn role_arn_never_panics_on_odd_text() {
-        for s in ["arn:", "arn:aws:iam::123456789012:role", "arn:aws:iam::123456789012:rolé/é", "arn:aws:iam::123456789012:role/é/x"] {
+        for s in [
+            "arn:",
+            "arn:aws:iam::123456789012:role",
+            "arn:aws:iam::123456789012:rolé/é",
+            "arn:aws:iam::123456789012:role/é/x",
+        ] {
             let _ = RoleArn::parse(s);
         }
     }
@@ -380,6 +409,8 @@ mod tests {
         ] {
             assert!(OidcProviderArn::parse(bad).is_err(), "{bad}");
         }
-        assert!(is_saml_provider_arn("arn:aws:iam::123456789012:saml-provider/okta"));
+        assert!(is_saml_provider_arn(
+            "arn:aws:iam::123456789012:saml-provider/okta"
+        ));
     }
 }

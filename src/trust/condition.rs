@@ -113,12 +113,19 @@ const REQUEST_TIME_KEYS: &[&str] = &[
 ];
 
 /// Key prefixes with the same property (tags of the request and of the role).
-const REQUEST_TIME_PREFIXES: &[&str] = &["aws:requesttag/", "aws:resourcetag/", "aws:sourcevpc", "aws:sourcevpce"];
+const REQUEST_TIME_PREFIXES: &[&str] = &[
+    "aws:requesttag/",
+    "aws:resourcetag/",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+];
 
 /// Whether a condition key (any case) is only known at request time.
 pub fn is_request_time_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    REQUEST_TIME_KEYS.iter().any(|k| k.eq_ignore_ascii_case(&lower))
+    REQUEST_TIME_KEYS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(&lower))
         || REQUEST_TIME_PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
@@ -217,9 +224,18 @@ impl BaseOp {
     pub fn kind(self) -> Kind {
         use BaseOp::*;
         match self {
-            StringEquals | StringNotEquals => Kind::String { ignore_case: false, like: false },
-            StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => Kind::String { ignore_case: true, like: false },
-            StringLike | StringNotLike => Kind::String { ignore_case: false, like: true },
+            StringEquals | StringNotEquals => Kind::String {
+                ignore_case: false,
+                like: false,
+            },
+            StringEqualsIgnoreCase | StringNotEqualsIgnoreCase => Kind::String {
+                ignore_case: true,
+                like: false,
+            },
+            StringLike | StringNotLike => Kind::String {
+                ignore_case: false,
+                like: true,
+            },
             NumericEquals | NumericNotEquals => Kind::Numeric(Cmp::Eq),
             NumericLessThan => Kind::Numeric(Cmp::Lt),
             NumericLessThanEquals => Kind::Numeric(Cmp::Le),
@@ -290,14 +306,25 @@ impl Operator {
             let hint = BaseOp::ALL
                 .iter()
                 .find(|op| op.name().eq_ignore_ascii_case(base_name))
-                .map(|op| format!(" (operator names are case-sensitive: did you mean {}?)", op.name()))
+                .map(|op| {
+                    format!(
+                        " (operator names are case-sensitive: did you mean {}?)",
+                        op.name()
+                    )
+                })
                 .unwrap_or_default();
             return Err(format!("unknown condition operator {name:?}{hint}"));
         };
         if base == BaseOp::Null && if_exists {
-            return Err(format!("{name:?}: Null cannot take IfExists (it already tests presence)"));
+            return Err(format!(
+                "{name:?}: Null cannot take IfExists (it already tests presence)"
+            ));
         }
-        Ok(Operator { base, if_exists, set })
+        Ok(Operator {
+            base,
+            if_exists,
+            set,
+        })
     }
 
     /// Positive operators are false on an absent key; negated ones true.
@@ -330,7 +357,11 @@ pub enum Piece {
     /// `${*}`, `${?}`, `${$}`: a literal character.
     Escaped(char),
     /// `${key}` or `${key, 'default'}`.
-    Variable { key: String, key_lower: String, default: Option<String> },
+    Variable {
+        key: String,
+        key_lower: String,
+        default: Option<String>,
+    },
 }
 
 /// Splits `text` into pieces; `None` when it holds no `${...}` at all. An unterminated
@@ -355,12 +386,19 @@ pub fn parse_variables(text: &str) -> Option<Vec<Piece>> {
                 let (key, default) = match inner.split_once(',') {
                     Some((k, d)) => {
                         let d = d.trim();
-                        let d = d.strip_prefix('\'').and_then(|d| d.strip_suffix('\'')).unwrap_or(d);
+                        let d = d
+                            .strip_prefix('\'')
+                            .and_then(|d| d.strip_suffix('\''))
+                            .unwrap_or(d);
                         (k.trim(), Some(d.to_string()))
                     }
                     None => (inner.trim(), None),
                 };
-                Piece::Variable { key: key.to_string(), key_lower: key.to_lowercase(), default }
+                Piece::Variable {
+                    key: key.to_string(),
+                    key_lower: key.to_lowercase(),
+                    default,
+                }
             }
         };
         if !buffer.is_empty() {
@@ -390,19 +428,32 @@ pub struct CondValue {
 impl CondValue {
     /// Compiles `text` for `base`; `variables` is whether the Version substitutes them.
     pub fn new(text: &str, base: BaseOp, variables: bool) -> CondValue {
-        let pieces = if variables && base.takes_variables() { parse_variables(text) } else { None };
+        let pieces = if variables && base.takes_variables() {
+            parse_variables(text)
+        } else {
+            None
+        };
         let (glob, arn) = match (pieces.is_some(), base.kind()) {
             (false, Kind::String { like: true, .. }) => (Some(Glob::new(text)), None),
-            (false, Kind::Arn) => (None, Some(arn_components(text).into_iter().map(Glob::new).collect())),
+            (false, Kind::Arn) => (
+                None,
+                Some(arn_components(text).into_iter().map(Glob::new).collect()),
+            ),
             _ => (None, None),
         };
-        CondValue { text: text.to_string(), pieces, glob, arn }
+        CondValue {
+            text: text.to_string(),
+            pieces,
+            glob,
+            arn,
+        }
     }
 
     /// Whether this value refers to the key `key_lower` through a variable.
     pub fn uses_variable(&self, key_lower: &str) -> bool {
         self.pieces.as_ref().is_some_and(|p| {
-            p.iter().any(|p| matches!(p, Piece::Variable { key_lower: k, .. } if k == key_lower))
+            p.iter()
+                .any(|p| matches!(p, Piece::Variable { key_lower: k, .. } if k == key_lower))
         })
     }
 }
@@ -464,7 +515,11 @@ impl Condition {
                 break;
             }
         }
-        if self.operator.is_negated() { any.not() } else { any }
+        if self.operator.is_negated() {
+            any.not()
+        } else {
+            any
+        }
     }
 }
 
@@ -477,20 +532,39 @@ fn positive_match(base: BaseOp, r: &str, v: &CondValue, ctx: &dyn Context) -> Tr
             Resolved::Unknown => Tri::Unknown,
             Resolved::NoValue => Tri::False,
             Resolved::Parts(parts) => Tri::from_bool(match kind {
-                Kind::String { like: true, ignore_case } => {
+                Kind::String {
+                    like: true,
+                    ignore_case,
+                } => {
                     let mut g = Glob::default();
                     for (text, wild) in &parts {
-                        if *wild { g.push_pattern(text) } else { g.push_literal(text) }
+                        if *wild {
+                            g.push_pattern(text)
+                        } else {
+                            g.push_literal(text)
+                        }
                     }
-                    if ignore_case { g.is_match_ignore_case(r) } else { g.is_match(r) }
+                    if ignore_case {
+                        g.is_match_ignore_case(r)
+                    } else {
+                        g.is_match(r)
+                    }
                 }
-                Kind::String { like: false, ignore_case } => {
+                Kind::String {
+                    like: false,
+                    ignore_case,
+                } => {
                     let joined: String = parts.iter().map(|(t, _)| t.as_str()).collect();
-                    if ignore_case { eq_ignore_case(&joined, r) } else { joined == r }
+                    if ignore_case {
+                        eq_ignore_case(&joined, r)
+                    } else {
+                        joined == r
+                    }
                 }
                 Kind::Arn => {
                     let joined: String = parts.iter().map(|(t, _)| t.as_str()).collect();
-                    let globs: Vec<Glob> = arn_components(&joined).into_iter().map(Glob::new).collect();
+                    let globs: Vec<Glob> =
+                        arn_components(&joined).into_iter().map(Glob::new).collect();
                     arn_match(&globs, r)
                 }
                 _ => false,
@@ -500,10 +574,18 @@ fn positive_match(base: BaseOp, r: &str, v: &CondValue, ctx: &dyn Context) -> Tr
     Tri::from_bool(match kind {
         Kind::String { ignore_case, like } => match (&v.glob, like) {
             (Some(g), true) => {
-                if ignore_case { g.is_match_ignore_case(r) } else { g.is_match(r) }
+                if ignore_case {
+                    g.is_match_ignore_case(r)
+                } else {
+                    g.is_match(r)
+                }
             }
             _ => {
-                if ignore_case { eq_ignore_case(&v.text, r) } else { v.text == r }
+                if ignore_case {
+                    eq_ignore_case(&v.text, r)
+                } else {
+                    v.text == r
+                }
             }
         },
         Kind::Numeric(cmp) => match (parse_number(r), parse_number(&v.text)) {
@@ -529,7 +611,11 @@ fn compare(cmp: Cmp, ord: Option<std::cmp::Ordering>) -> bool {
     use std::cmp::Ordering::*;
     matches!(
         (cmp, ord),
-        (Cmp::Eq, Some(Equal)) | (Cmp::Lt, Some(Less)) | (Cmp::Le, Some(Less | Equal)) | (Cmp::Gt, Some(Greater)) | (Cmp::Ge, Some(Greater | Equal))
+        (Cmp::Eq, Some(Equal))
+            | (Cmp::Lt, Some(Less))
+            | (Cmp::Le, Some(Less | Equal))
+            | (Cmp::Gt, Some(Greater))
+            | (Cmp::Ge, Some(Greater | Equal))
     )
 }
 
@@ -546,7 +632,9 @@ fn resolve(pieces: &[Piece], ctx: &dyn Context) -> Resolved {
         match p {
             Piece::Text(t) => parts.push((t.clone(), true)),
             Piece::Escaped(c) => parts.push((c.to_string(), false)),
-            Piece::Variable { key_lower, default, .. } => match ctx.lookup(key_lower) {
+            Piece::Variable {
+                key_lower, default, ..
+            } => match ctx.lookup(key_lower) {
                 KeyValue::Present(v) => parts.push((v.to_string(), false)),
                 KeyValue::Absent => match default {
                     Some(d) => parts.push((d.clone(), false)),
@@ -580,7 +668,11 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 /// A decimal number (integers and fractions).
 pub fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();
-    if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+    if t.is_empty()
+        || !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
         return None;
     }
     t.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -615,7 +707,10 @@ pub fn parse_date(text: &str) -> Option<i64> {
         } else if let Some(i) = time.rfind(['+', '-']) {
             let (c, off) = time.split_at(i);
             let sign = if off.starts_with('-') { -1 } else { 1 };
-            let (oh, om) = off.get(1..)?.split_once(':').unwrap_or((off.get(1..)?, "0"));
+            let (oh, om) = off
+                .get(1..)?
+                .split_once(':')
+                .unwrap_or((off.get(1..)?, "0"));
             (c, sign * (num(oh)? * 3_600_000 + num(om)? * 60_000))
         } else {
             (time, 0)
@@ -657,7 +752,9 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// Whether `ip` lies in `cidr` (`10.0.0.0/8`, `2001:db8::/32`, or a single address).
 pub fn ip_in_cidr(ip: &str, cidr: &str) -> bool {
-    let Ok(addr) = ip.trim().parse::<IpAddr>() else { return false };
+    let Ok(addr) = ip.trim().parse::<IpAddr>() else {
+        return false;
+    };
     let (net, bits) = match cidr.trim().split_once('/') {
         Some((n, b)) => match b.parse::<u32>() {
             Ok(b) => (n, Some(b)),
@@ -665,7 +762,9 @@ pub fn ip_in_cidr(ip: &str, cidr: &str) -> bool {
         },
         None => (cidr.trim(), None),
     };
-    let Ok(net) = net.parse::<IpAddr>() else { return false };
+    let Ok(net) = net.parse::<IpAddr>() else {
+        return false;
+    };
     match (addr, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => prefix_eq(&a.octets(), &n.octets(), bits.unwrap_or(32)),
         (IpAddr::V6(a), IpAddr::V6(n)) => prefix_eq(&a.octets(), &n.octets(), bits.unwrap_or(128)),
@@ -728,7 +827,9 @@ mod tests {
         assert_eq!(p.len(), 6, "{p:?}");
         assert_eq!(p[5], Piece::Text("${unterminated".into()));
         assert_eq!(p[0], Piece::Text("a".into()));
-        assert!(matches!(&p[1], Piece::Variable { key, default: None, .. } if key == "aws:username"));
+        assert!(
+            matches!(&p[1], Piece::Variable { key, default: None, .. } if key == "aws:username")
+        );
         assert_eq!(p[3], Piece::Escaped('*'));
         assert!(matches!(&p[4], Piece::Variable { default: Some(d), .. } if d == "d"));
         assert_eq!(parse_variables("plain"), None);

@@ -98,7 +98,10 @@ impl Actions {
 
     /// The listed items with a wildcard.
     pub fn wildcards(&self) -> impl Iterator<Item = &str> {
-        self.items.iter().filter(|a| a.contains(['*', '?'])).map(String::as_str)
+        self.items
+            .iter()
+            .filter(|a| a.contains(['*', '?']))
+            .map(String::as_str)
     }
 }
 
@@ -168,9 +171,13 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     let chars = text.chars().count();
     let quota_chars = text.chars().filter(|c| !c.is_whitespace()).count();
     if chars > MAX_DOCUMENT_CHARS {
-        v.error(code::INVALID_JSON, None, format!(
-            "the document is {chars} characters long; IAM accepts at most {MAX_DOCUMENT_CHARS}"
-        ));
+        v.error(
+            code::INVALID_JSON,
+            None,
+            format!(
+                "the document is {chars} characters long; IAM accepts at most {MAX_DOCUMENT_CHARS}"
+            ),
+        );
     } else if quota_chars > DEFAULT_QUOTA_CHARS {
         v.push(code::POLICY_TOO_LARGE, None, format!(
             "the document has {quota_chars} non-whitespace characters; the default role trust policy quota is {DEFAULT_QUOTA_CHARS} (raise the quota or shorten the document)"
@@ -178,9 +185,22 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     }
     check_characters(value, &mut v);
 
-    let mut doc = Document { version: Version::Missing, statements: Vec::new(), valid: true, chars, quota_chars };
+    let mut doc = Document {
+        version: Version::Missing,
+        statements: Vec::new(),
+        valid: true,
+        chars,
+        quota_chars,
+    };
     let Some(object) = value.as_object() else {
-        v.error(code::INVALID_JSON, None, format!("the document is {}, expected a JSON object", type_name(value)));
+        v.error(
+            code::INVALID_JSON,
+            None,
+            format!(
+                "the document is {}, expected a JSON object",
+                type_name(value)
+            ),
+        );
         doc.valid = false;
         return (doc, v.findings);
     };
@@ -198,39 +218,63 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         }
         Some(Value::String(s)) if s == "2012-10-17" => Version::V2012_10_17,
         Some(Value::String(s)) if s == "2008-10-17" => {
-            v.push(code::OLD_VERSION, None, "Version 2008-10-17: policy variables are not substituted (use 2012-10-17)");
+            v.push(
+                code::OLD_VERSION,
+                None,
+                "Version 2008-10-17: policy variables are not substituted (use 2012-10-17)",
+            );
             Version::V2008_10_17
         }
         Some(other) => {
-            v.error(code::INVALID_VERSION, None, format!(
-                "Version {} is not \"2012-10-17\" or \"2008-10-17\"",
-                show(other)
-            ));
+            v.error(
+                code::INVALID_VERSION,
+                None,
+                format!(
+                    "Version {} is not \"2012-10-17\" or \"2008-10-17\"",
+                    show(other)
+                ),
+            );
             Version::Invalid
         }
     };
     if let Some(id) = object.get("Id")
         && !id.is_string()
     {
-        v.error(code::INVALID_JSON, None, format!("Id is {}, expected a string", type_name(id)));
+        v.error(
+            code::INVALID_JSON,
+            None,
+            format!("Id is {}, expected a string", type_name(id)),
+        );
     }
     let statements: Vec<&Value> = match object.get("Statement") {
         None => {
-            v.error(code::MISSING_STATEMENT, None, "the document has no Statement; nothing can be allowed");
+            v.error(
+                code::MISSING_STATEMENT,
+                None,
+                "the document has no Statement; nothing can be allowed",
+            );
             Vec::new()
         }
         Some(Value::Array(items)) => {
             if items.is_empty() {
-                v.error(code::MISSING_STATEMENT, None, "Statement is an empty array; nothing can be allowed");
+                v.error(
+                    code::MISSING_STATEMENT,
+                    None,
+                    "Statement is an empty array; nothing can be allowed",
+                );
             }
             items.iter().collect()
         }
         Some(one @ Value::Object(_)) => vec![one],
         Some(other) => {
-            v.error(code::INVALID_JSON, None, format!(
-                "Statement is {}, expected an object or an array of objects",
-                type_name(other)
-            ));
+            v.error(
+                code::INVALID_JSON,
+                None,
+                format!(
+                    "Statement is {}, expected an object or an array of objects",
+                    type_name(other)
+                ),
+            );
             Vec::new()
         }
     };
@@ -243,10 +287,14 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         if let Some(sid) = &statement.sid
             && !sids.insert(sid.clone())
         {
-            v.push(code::SID_DUPLICATE, Some(index), format!(
-                "{}: Sid {sid:?} is used by an earlier statement; Sids should be unique",
-                statement.label()
-            ));
+            v.push(
+                code::SID_DUPLICATE,
+                Some(index),
+                format!(
+                    "{}: Sid {sid:?} is used by an earlier statement; Sids should be unique",
+                    statement.label()
+                ),
+            );
         }
         doc.statements.push(statement);
     }
@@ -318,7 +366,10 @@ fn show(value: &Value) -> String {
 fn one_or_many(value: &Value) -> Result<Vec<&Value>, &'static str> {
     match value {
         Value::Array(items) => {
-            if let Some(bad) = items.iter().find(|i| i.is_array() || i.is_object() || i.is_null()) {
+            if let Some(bad) = items
+                .iter()
+                .find(|i| i.is_array() || i.is_object() || i.is_null())
+            {
                 return Err(type_name(bad));
             }
             Ok(items.iter().collect())
@@ -347,7 +398,15 @@ fn strings(value: &Value) -> Result<Vec<String>, &'static str> {
 }
 
 const STATEMENT_ELEMENTS: &[&str] = &[
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
 ];
 
 fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validator) -> Statement {
@@ -361,11 +420,15 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
         valid: true,
     };
     let Some(object) = value.as_object() else {
-        v.error(code::INVALID_JSON, Some(index), format!(
-            "{}: is {}, expected an object",
-            st.label(),
-            type_name(value)
-        ));
+        v.error(
+            code::INVALID_JSON,
+            Some(index),
+            format!(
+                "{}: is {}, expected an object",
+                st.label(),
+                type_name(value)
+            ),
+        );
         return st;
     };
     match object.get("Sid") {
@@ -373,16 +436,24 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
         Some(Value::String(s)) => {
             st.sid = Some(s.clone());
             if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-                v.push(code::SID_INVALID, Some(index), format!(
-                    "{}: Sid {s:?} has characters other than letters and digits",
-                    st.label()
-                ));
+                v.push(
+                    code::SID_INVALID,
+                    Some(index),
+                    format!(
+                        "{}: Sid {s:?} has characters other than letters and digits",
+                        st.label()
+                    ),
+                );
             }
         }
-        Some(other) => v.error(code::INVALID_JSON, Some(index), format!(
-            "statement {index}: Sid is {}, expected a string",
-            type_name(other)
-        )),
+        Some(other) => v.error(
+            code::INVALID_JSON,
+            Some(index),
+            format!(
+                "statement {index}: Sid is {}, expected a string",
+                type_name(other)
+            ),
+        ),
     }
     let at = st.label();
     for key in object.keys() {
@@ -393,21 +464,26 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
             ));
         }
     }
-    st.effect = match object.get("Effect") {
-        None => {
-            v.error(code::MISSING_EFFECT, Some(index), format!("{at}: Effect is missing; it must be \"Allow\" or \"Deny\""));
-            None
-        }
-        Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
-        Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
-        Some(other) => {
-            v.error(code::INVALID_EFFECT, Some(index), format!(
+    st.effect =
+        match object.get("Effect") {
+            None => {
+                v.error(
+                    code::MISSING_EFFECT,
+                    Some(index),
+                    format!("{at}: Effect is missing; it must be \"Allow\" or \"Deny\""),
+                );
+                None
+            }
+            Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
+            Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
+            Some(other) => {
+                v.error(code::INVALID_EFFECT, Some(index), format!(
                 "{at}: Effect {} is not \"Allow\" or \"Deny\" (the value is case-sensitive)",
                 show(other)
             ));
-            None
-        }
-    };
+                None
+            }
+        };
     if object.contains_key("NotPrincipal") {
         v.error(code::NOTPRINCIPAL_NOT_SUPPORTED, Some(index), format!(
             "{at}: NotPrincipal is not supported in role trust policies; name the trusted provider in Principal"
@@ -415,9 +491,11 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
     }
     match object.get("Principal") {
         None if object.contains_key("NotPrincipal") => {}
-        None => v.error(code::MISSING_PRINCIPAL, Some(index), format!(
-            "{at}: Principal is missing; trust policies must name who may assume the role"
-        )),
+        None => v.error(
+            code::MISSING_PRINCIPAL,
+            Some(index),
+            format!("{at}: Principal is missing; trust policies must name who may assume the role"),
+        ),
         Some(p) => st.principal = parse_principal(&at, index, p, v),
     }
     for key in ["Resource", "NotResource"] {
@@ -453,20 +531,29 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
         }
     };
     if map.is_empty() {
-        v.error(code::MISSING_PRINCIPAL, Some(index), format!("{at}: Principal is an empty object"));
+        v.error(
+            code::MISSING_PRINCIPAL,
+            Some(index),
+            format!("{at}: Principal is an empty object"),
+        );
     }
     for (kind, values) in map {
-        let list = match strings(values) {
-            Ok(list) => list,
-            Err(t) => {
-                v.error(code::INVALID_JSON, Some(index), format!(
+        let list =
+            match strings(values) {
+                Ok(list) => list,
+                Err(t) => {
+                    v.error(code::INVALID_JSON, Some(index), format!(
                     "{at}: Principal {kind} holds {t}, expected a string or an array of strings"
                 ));
-                continue;
-            }
-        };
+                    continue;
+                }
+            };
         if list.is_empty() {
-            v.error(code::MISSING_PRINCIPAL, Some(index), format!("{at}: Principal {kind} is an empty array"));
+            v.error(
+                code::MISSING_PRINCIPAL,
+                Some(index),
+                format!("{at}: Principal {kind} is an empty array"),
+            );
         }
         for item in &list {
             check_principal_value(at, index, kind, item, &mut p, v);
@@ -476,15 +563,26 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
             "Federated" => p.federated = list,
             "Service" => p.service = list,
             "CanonicalUser" => p.canonical_user = list,
-            other => v.error(code::INVALID_JSON, Some(index), format!(
-                "{at}: unknown principal type {other:?}; expected AWS, Federated or Service"
-            )),
+            other => v.error(
+                code::INVALID_JSON,
+                Some(index),
+                format!(
+                    "{at}: unknown principal type {other:?}; expected AWS, Federated or Service"
+                ),
+            ),
         }
     }
     p
 }
 
-fn check_principal_value(at: &str, index: u32, kind: &str, item: &str, p: &mut Principal, v: &mut Validator) {
+fn check_principal_value(
+    at: &str,
+    index: u32,
+    kind: &str,
+    item: &str,
+    p: &mut Principal,
+    v: &mut Validator,
+) {
     if item.contains('*') {
         if item != "*" {
             v.error(code::PRINCIPAL_PARTIAL_WILDCARD, Some(index), format!(
@@ -498,7 +596,11 @@ fn check_principal_value(at: &str, index: u32, kind: &str, item: &str, p: &mut P
         return;
     }
     let invalid = |v: &mut Validator, why: String| {
-        v.error(code::INVALID_PRINCIPAL_ARN, Some(index), format!("{at}: Principal {kind} {why}"));
+        v.error(
+            code::INVALID_PRINCIPAL_ARN,
+            Some(index),
+            format!("{at}: Principal {kind} {why}"),
+        );
     };
     match kind {
         "Federated" => {
@@ -514,10 +616,13 @@ fn check_principal_value(at: &str, index: u32, kind: &str, item: &str, p: &mut P
                     }
                 }
             } else if !BUILT_IN_PROVIDERS.contains(&item) {
-                invalid(v, format!(
-                    "{item:?} is not a provider ARN (arn:<partition>:iam::<account>:oidc-provider/<host/path>) or a built-in identity provider ({})",
-                    BUILT_IN_PROVIDERS.join(", ")
-                ));
+                invalid(
+                    v,
+                    format!(
+                        "{item:?} is not a provider ARN (arn:<partition>:iam::<account>:oidc-provider/<host/path>) or a built-in identity provider ({})",
+                        BUILT_IN_PROVIDERS.join(", ")
+                    ),
+                );
             }
         }
         "AWS" => {
@@ -526,13 +631,17 @@ fn check_principal_value(at: &str, index: u32, kind: &str, item: &str, p: &mut P
                     invalid(v, format!("{item:?}: {why}"));
                 }
             } else if !is_account_id(item) && !is_unique_id(item) {
-                invalid(v, format!("{item:?} is not an ARN, a 12-digit account ID or a unique ID"));
+                invalid(
+                    v,
+                    format!("{item:?} is not an ARN, a 12-digit account ID or a unique ID"),
+                );
             }
         }
-        "Service" => {
-            if item.is_empty() || item.chars().any(|c| c.is_whitespace() || c == ':') {
-                invalid(v, format!("{item:?} is not a service principal such as ec2.amazonaws.com"));
-            }
+        "Service" if item.is_empty() || item.chars().any(|c| c.is_whitespace() || c == ':') => {
+            invalid(
+                v,
+                format!("{item:?} is not a service principal such as ec2.amazonaws.com"),
+            );
         }
         _ => {}
     }
@@ -540,13 +649,21 @@ fn check_principal_value(at: &str, index: u32, kind: &str, item: &str, p: &mut P
 
 /// IAM replaces ARNs of deleted roles and users with unique IDs (`AROA...`).
 fn is_unique_id(s: &str) -> bool {
-    (16..=128).contains(&s.len()) && s.starts_with('A') && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (16..=128).contains(&s.len())
+        && s.starts_with('A')
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn check_arn_header(arn: &str) -> Result<(), String> {
-    let parts = ArnParts::split(arn).ok_or("expected arn:<partition>:<service>:<region>:<account>:<resource>")?;
+    let parts = ArnParts::split(arn)
+        .ok_or("expected arn:<partition>:<service>:<region>:<account>:<resource>")?;
     if !PARTITIONS.contains(&parts.partition) {
-        return Err(format!("partition {:?} is not one of {}", parts.partition, PARTITIONS.join(", ")));
+        return Err(format!(
+            "partition {:?} is not one of {}",
+            parts.partition,
+            PARTITIONS.join(", ")
+        ));
     }
     if !is_account_id(parts.account) {
         return Err(format!("account {:?} is not 12 digits", parts.account));
@@ -560,7 +677,11 @@ fn check_arn_header(arn: &str) -> Result<(), String> {
 fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Validator) -> Actions {
     let (key, value, negated) = match (object.get("Action"), object.get("NotAction")) {
         (Some(_), Some(_)) => {
-            v.error(code::MISSING_ACTION, Some(index), format!("{at}: has both Action and NotAction; exactly one is allowed"));
+            v.error(
+                code::MISSING_ACTION,
+                Some(index),
+                format!("{at}: has both Action and NotAction; exactly one is allowed"),
+            );
             return Actions::default();
         }
         (None, None) => {
@@ -575,12 +696,20 @@ fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Vali
     let items = match strings(value) {
         Ok(items) => items,
         Err(t) => {
-            v.error(code::INVALID_JSON, Some(index), format!("{at}: {key} holds {t}, expected a string or an array of strings"));
+            v.error(
+                code::INVALID_JSON,
+                Some(index),
+                format!("{at}: {key} holds {t}, expected a string or an array of strings"),
+            );
             return Actions::default();
         }
     };
     if items.is_empty() {
-        v.error(code::MISSING_ACTION, Some(index), format!("{at}: {key} is an empty array"));
+        v.error(
+            code::MISSING_ACTION,
+            Some(index),
+            format!("{at}: {key} is an empty array"),
+        );
     }
     for item in &items {
         if !is_action(item) {
@@ -590,7 +719,11 @@ fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Vali
         }
     }
     let globs = items.iter().map(|a| Glob::new(a)).collect();
-    Actions { negated, items, globs }
+    Actions {
+        negated,
+        items,
+        globs,
+    }
 }
 
 fn is_action(s: &str) -> bool {
@@ -600,15 +733,25 @@ fn is_action(s: &str) -> bool {
     match s.split_once(':') {
         Some((service, name)) => {
             !service.is_empty()
-                && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && service
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                 && !name.is_empty()
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"*?-_".contains(&b))
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"*?-_".contains(&b))
         }
         None => false,
     }
 }
 
-fn parse_conditions(at: &str, index: u32, value: &Value, version: Version, v: &mut Validator) -> Vec<Condition> {
+fn parse_conditions(
+    at: &str,
+    index: u32,
+    value: &Value,
+    version: Version,
+    v: &mut Validator,
+) -> Vec<Condition> {
     let mut out = Vec::new();
     let Some(block) = value.as_object() else {
         v.error(code::INVALID_JSON, Some(index), format!(
@@ -621,23 +764,39 @@ fn parse_conditions(at: &str, index: u32, value: &Value, version: Version, v: &m
         let operator = match Operator::parse(op_text) {
             Ok(op) => Some(op),
             Err(why) => {
-                v.error(code::UNKNOWN_CONDITION_OPERATOR, Some(index), format!("{at}: {why}"));
+                v.error(
+                    code::UNKNOWN_CONDITION_OPERATOR,
+                    Some(index),
+                    format!("{at}: {why}"),
+                );
                 None
             }
         };
         let Some(entries) = entries.as_object() else {
-            v.error(code::INVALID_JSON, Some(index), format!(
-                "{at}: condition {op_text} is {}, expected an object {{\"<key>\": <values>}}",
-                type_name(entries)
-            ));
+            v.error(
+                code::INVALID_JSON,
+                Some(index),
+                format!(
+                    "{at}: condition {op_text} is {}, expected an object {{\"<key>\": <values>}}",
+                    type_name(entries)
+                ),
+            );
             continue;
         };
         if entries.is_empty() {
-            v.error(code::EMPTY_CONDITION_VALUES, Some(index), format!("{at}: condition {op_text} has no keys"));
+            v.error(
+                code::EMPTY_CONDITION_VALUES,
+                Some(index),
+                format!("{at}: condition {op_text} has no keys"),
+            );
         }
         for (key, values) in entries {
             if key.is_empty() {
-                v.error(code::INVALID_JSON, Some(index), format!("{at}: condition {op_text} has an empty key"));
+                v.error(
+                    code::INVALID_JSON,
+                    Some(index),
+                    format!("{at}: condition {op_text} has an empty key"),
+                );
                 continue;
             }
             let list: Vec<String> = match one_or_many(values) {
@@ -659,9 +818,11 @@ fn parse_conditions(at: &str, index: u32, value: &Value, version: Version, v: &m
             if operator.base == BaseOp::Null
                 && let Some(bad) = list.iter().find(|x| parse_bool(x).is_none())
             {
-                v.error(code::UNKNOWN_CONDITION_OPERATOR, Some(index), format!(
-                    "{at}: condition Null {key} value {bad:?} is not true or false"
-                ));
+                v.error(
+                    code::UNKNOWN_CONDITION_OPERATOR,
+                    Some(index),
+                    format!("{at}: condition Null {key} value {bad:?} is not true or false"),
+                );
                 continue;
             }
             let variables = version.substitutes_variables();
@@ -670,7 +831,10 @@ fn parse_conditions(at: &str, index: u32, value: &Value, version: Version, v: &m
                 operator_text: op_text.clone(),
                 key: key.clone(),
                 key_lower: key.to_lowercase(),
-                values: list.iter().map(|t| CondValue::new(t, operator.base, variables)).collect(),
+                values: list
+                    .iter()
+                    .map(|t| CondValue::new(t, operator.base, variables))
+                    .collect(),
             });
         }
     }
@@ -702,8 +866,16 @@ mod tests {
 
     #[test]
     fn every_problem_of_a_statement_is_reported() {
-        let c = codes(r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","NotPrincipal":{"AWS":"*"},"Resource":"*","Condition":{"stringequals":{"a":"b"}}}]}"#);
-        for want in ["INVALID_EFFECT", "NOTPRINCIPAL_NOT_SUPPORTED", "RESOURCE_NOT_SUPPORTED", "MISSING_ACTION", "UNKNOWN_CONDITION_OPERATOR"] {
+        let c = codes(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"allow","NotPrincipal":{"AWS":"*"},"Resource":"*","Condition":{"stringequals":{"a":"b"}}}]}"#,
+        );
+        for want in [
+            "INVALID_EFFECT",
+            "NOTPRINCIPAL_NOT_SUPPORTED",
+            "RESOURCE_NOT_SUPPORTED",
+            "MISSING_ACTION",
+            "UNKNOWN_CONDITION_OPERATOR",
+        ] {
             assert!(c.contains(&want), "{want} missing from {c:?}");
         }
     }

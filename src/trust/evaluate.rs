@@ -12,7 +12,9 @@
 //! is reported as `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
 
 use super::arn::{RoleArn, issuer_key_prefix};
-use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Tri, is_request_time_key, parse_bool};
+use super::condition::{
+    BaseOp, Condition, Context, KeyValue, Kind, Tri, is_request_time_key, parse_bool,
+};
 use super::document::{Document, Statement};
 use super::finding::{Finding, code};
 use super::{Subject, Verdict};
@@ -34,7 +36,13 @@ pub struct Request<'a> {
 }
 
 impl<'a> Request<'a> {
-    pub fn new(role: &RoleArn, issuer: &'a str, namespace: &str, service_account: &str, audience: &'a str) -> Request<'a> {
+    pub fn new(
+        role: &RoleArn,
+        issuer: &'a str,
+        namespace: &str,
+        service_account: &str,
+        audience: &'a str,
+    ) -> Request<'a> {
         let prefix = issuer_key_prefix(issuer);
         Request {
             principal: role.oidc_provider_arn(issuer),
@@ -47,7 +55,9 @@ impl<'a> Request<'a> {
 
     /// Which claim of this cluster's provider a key names (`sub`, `aud`, `sbu`...), if any.
     pub fn claim<'k>(&self, key_lower: &'k str) -> Option<&'k str> {
-        key_lower.strip_prefix(self.prefix_lower.as_str())?.strip_prefix(':')
+        key_lower
+            .strip_prefix(self.prefix_lower.as_str())?
+            .strip_prefix(':')
     }
 }
 
@@ -73,8 +83,11 @@ struct StatementResult {
 
 fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
     let label = st.label();
-    if !st.principal.federated.iter().any(|f| *f == req.principal) {
-        return StatementResult { applies: Tri::False, reason: principal_mismatch(st, req) };
+    if !st.principal.federated.contains(&req.principal) {
+        return StatementResult {
+            applies: Tri::False,
+            reason: principal_mismatch(st, req),
+        };
     }
     if !st.actions.covers(WEB_IDENTITY_ACTION) {
         let reason = if st.actions.negated {
@@ -85,14 +98,20 @@ fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
                 st.actions.items.join(", ")
             )
         };
-        return StatementResult { applies: Tri::False, reason };
+        return StatementResult {
+            applies: Tri::False,
+            reason,
+        };
     }
     let mut unknown = Vec::new();
     for cond in &st.conditions {
         match cond.evaluate(req) {
             Tri::True => {}
             Tri::False => {
-                return StatementResult { applies: Tri::False, reason: describe_false(&label, cond, req) };
+                return StatementResult {
+                    applies: Tri::False,
+                    reason: describe_false(&label, cond, req),
+                };
             }
             Tri::Unknown => unknown.push(format!("{} {}", cond.operator_text, cond.key)),
         }
@@ -109,10 +128,17 @@ fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
     let held = if st.conditions.is_empty() {
         "it has no conditions".to_string()
     } else {
-        let names: Vec<String> = st.conditions.iter().map(|c| format!("{} {}", c.operator_text, c.key)).collect();
+        let names: Vec<String> = st
+            .conditions
+            .iter()
+            .map(|c| format!("{} {}", c.operator_text, c.key))
+            .collect();
         format!("{} hold", names.join(" and "))
     };
-    StatementResult { applies: Tri::True, reason: held }
+    StatementResult {
+        applies: Tri::True,
+        reason: held,
+    }
 }
 
 fn principal_mismatch(st: &Statement, req: &Request) -> String {
@@ -154,8 +180,12 @@ fn principal_mismatch(st: &Statement, req: &Request) -> String {
     }
     let urls: Vec<&str> = p.oidc.iter().map(|a| a.url()).collect();
     let mut hint = String::new();
-    if urls.iter().any(|u| u.trim_end_matches('/') == want_prefix.trim_end_matches('/')) {
-        hint = " (only the trailing slash differs, and it is part of the provider identity)".to_string();
+    if urls
+        .iter()
+        .any(|u| u.trim_end_matches('/') == want_prefix.trim_end_matches('/'))
+    {
+        hint = " (only the trailing slash differs, and it is part of the provider identity)"
+            .to_string();
     } else if urls.iter().any(|u| u.eq_ignore_ascii_case(want_prefix)) {
         hint = " (only letter case differs; provider ARNs are compared exactly)".to_string();
     }
@@ -182,11 +212,19 @@ fn describe_false(label: &str, cond: &Condition, req: &Request) -> String {
     }
     match looked {
         KeyValue::Present(r) => match (cond.operator.base.kind(), cond.operator.is_negated()) {
-            (Kind::String { like: false, ignore_case }, false) => {
+            (
+                Kind::String {
+                    like: false,
+                    ignore_case,
+                },
+                false,
+            ) => {
                 let case = if ignore_case { " (ignoring case)" } else { "" };
                 format!("{head} allows only {shown}{case}")
             }
-            (Kind::String { like: true, .. }, false) => format!("{head} allows only values matching {shown}"),
+            (Kind::String { like: true, .. }, false) => {
+                format!("{head} allows only values matching {shown}")
+            }
             (_, true) => format!("{head} excludes {r} (policy values: {shown})"),
             _ => format!("{head} is false for {r} (policy values: {shown})"),
         },
@@ -199,11 +237,29 @@ fn describe_false(label: &str, cond: &Condition, req: &Request) -> String {
 
 /// The verdict for `subject` assuming `role` under `doc`. `doc_findings` are the findings of
 /// parsing (returned when the document is invalid).
-pub fn decide(doc: &Document, doc_findings: &[Finding], role: &RoleArn, subject: &Subject) -> Verdict {
-    let mut verdict = Verdict { allowed: false, valid_document: doc.valid, findings: Vec::new(), explanation: Vec::new() };
+pub fn decide(
+    doc: &Document,
+    doc_findings: &[Finding],
+    role: &RoleArn,
+    subject: &Subject,
+) -> Verdict {
+    let mut verdict = Verdict {
+        allowed: false,
+        valid_document: doc.valid,
+        findings: Vec::new(),
+        explanation: Vec::new(),
+    };
     if !doc.valid {
-        verdict.findings = doc_findings.iter().filter(|f| f.severity == super::Severity::Error).cloned().collect();
-        let first = verdict.findings.first().map(|f| f.message.as_str()).unwrap_or("invalid document");
+        verdict.findings = doc_findings
+            .iter()
+            .filter(|f| f.severity == super::Severity::Error)
+            .cloned()
+            .collect();
+        let first = verdict
+            .findings
+            .first()
+            .map(|f| f.message.as_str())
+            .unwrap_or("invalid document");
         verdict.explanation.push(format!(
             "the document is not a valid IAM trust policy ({} error(s)), so it allows nothing: {first}",
             verdict.findings.len()
@@ -214,7 +270,10 @@ pub fn decide(doc: &Document, doc_findings: &[Finding], role: &RoleArn, subject:
         verdict.findings.push(Finding::new(
             code::ISSUER_NOT_HTTPS,
             None,
-            format!("issuer {:?} does not start with https://; IAM OIDC providers are https-only", subject.issuer),
+            format!(
+                "issuer {:?} does not start with https://; IAM OIDC providers are https-only",
+                subject.issuer
+            ),
         ));
         verdict.explanation.push(format!(
             "no statement can apply: the issuer {:?} is not an https:// URL, so no IAM OIDC provider matches it",
@@ -222,7 +281,13 @@ pub fn decide(doc: &Document, doc_findings: &[Finding], role: &RoleArn, subject:
         ));
         return verdict;
     }
-    let req = Request::new(role, &subject.issuer, &subject.namespace, &subject.service_account, &subject.audience);
+    let req = Request::new(
+        role,
+        &subject.issuer,
+        &subject.namespace,
+        &subject.service_account,
+        &subject.audience,
+    );
 
     let mut allow_true: Option<(&Statement, String)> = None;
     let mut allow_unknown: Vec<(&Statement, String)> = Vec::new();
@@ -266,7 +331,9 @@ pub fn decide(doc: &Document, doc_findings: &[Finding], role: &RoleArn, subject:
     if let Some((st, why)) = &allow_true {
         if deny_unknown.is_empty() {
             verdict.allowed = true;
-            verdict.explanation.push(format!("{} allows {sub}: {why}", st.label()));
+            verdict
+                .explanation
+                .push(format!("{} allows {sub}: {why}", st.label()));
         } else {
             verdict.explanation.push(format!(
                 "{} allows {sub} ({why}), but a Deny may apply at request time; treated as not allowed",
@@ -281,13 +348,17 @@ pub fn decide(doc: &Document, doc_findings: &[Finding], role: &RoleArn, subject:
     }
     if !allow_unknown.is_empty() {
         for a in &allow_unknown {
-            verdict.explanation.push(format!("{}; treated as not allowed", a.1));
+            verdict
+                .explanation
+                .push(format!("{}; treated as not allowed", a.1));
             verdict.findings.push(context_finding(a));
         }
         return verdict;
     }
     if doc.statements.iter().all(|s| !s.is_allow()) {
-        verdict.explanation.push(format!("no statement allows {sub}: the policy has no Allow statement"));
+        verdict.explanation.push(format!(
+            "no statement allows {sub}: the policy has no Allow statement"
+        ));
     } else {
         verdict.explanation.extend(allow_misses);
     }

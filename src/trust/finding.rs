@@ -187,10 +187,7 @@ pub const CATALOGUE: &[(&str, Severity)] = &[
 
 /// The catalogue severity of `code`, `None` for a code that is not in the catalogue.
 pub fn severity_of(code: &str) -> Option<Severity> {
-    CATALOGUE
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, s)| *s)
+    CATALOGUE.iter().find(|(c, _)| *c == code).map(|(_, s)| *s)
 }
 
 /// One problem of a trust policy or of an input.

@@ -136,12 +136,17 @@ pub fn extract_value(value: &Value) -> Result<(Value, String), String> {
         Value::String(text) => extract(text),
         Value::Object(_) => match unwrap_role(value) {
             Some(Value::String(text)) => extract(text),
-            Some(doc @ Value::Object(_)) => Ok((doc.clone(), serde_json::to_string(doc).unwrap_or_default())),
+            Some(doc @ Value::Object(_)) => {
+                Ok((doc.clone(), serde_json::to_string(doc).unwrap_or_default()))
+            }
             Some(other) => Err(format!(
                 "AssumeRolePolicyDocument is {}, expected an object or a string",
                 type_name(other)
             )),
-            None => Ok((value.clone(), serde_json::to_string(value).unwrap_or_default())),
+            None => Ok((
+                value.clone(),
+                serde_json::to_string(value).unwrap_or_default(),
+            )),
         },
         other => Err(format!(
             "the policy document is {}, expected a JSON object or a string holding one",
@@ -215,9 +220,17 @@ mod tests {
         let doc = r#"{"Version":"2012-10-17","Statement":[]}"#;
         let as_string = serde_json::to_string(doc).unwrap();
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
-        let get_role = format!(r#"{{"Role": {{"RoleName": "r", "AssumeRolePolicyDocument": {doc}}}}}"#);
-        let get_role_encoded = format!(r#"{{"Role": {{"AssumeRolePolicyDocument": "{encoded}"}}}}"#);
-        for form in [doc.to_string(), as_string, encoded.to_string(), get_role, get_role_encoded] {
+        let get_role =
+            format!(r#"{{"Role": {{"RoleName": "r", "AssumeRolePolicyDocument": {doc}}}}}"#);
+        let get_role_encoded =
+            format!(r#"{{"Role": {{"AssumeRolePolicyDocument": "{encoded}"}}}}"#);
+        for form in [
+            doc.to_string(),
+            as_string,
+            encoded.to_string(),
+            get_role,
+            get_role_encoded,
+        ] {
             let (v, _) = extract(&form).unwrap_or_else(|e| panic!("{form}: {e}"));
             assert_eq!(v["Version"], "2012-10-17", "{form}");
         }
@@ -229,7 +242,13 @@ mod tests {
         assert!(extract("{").unwrap_err().contains("not valid JSON"));
         assert!(extract("%7").unwrap_err().contains("invalid escape"));
         assert!(extract("%FF").unwrap_err().contains("UTF-8"));
-        let nested = serde_json::to_string(&serde_json::to_string(&serde_json::to_string(&serde_json::to_string("{}").unwrap()).unwrap()).unwrap()).unwrap();
+        let nested = serde_json::to_string(
+            &serde_json::to_string(
+                &serde_json::to_string(&serde_json::to_string("{}").unwrap()).unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert!(extract(&nested).unwrap_err().contains("wrapped"));
     }
 }

@@ -7,7 +7,9 @@
 //! requests carry), falling back to the cluster's issuer when the statement names none.
 
 use super::arn::{RoleArn, issuer_key_prefix};
-use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool};
+use super::condition::{
+    BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool,
+};
 use super::document::{Document, Statement, Version};
 use super::evaluate::WEB_IDENTITY_ACTION;
 use super::finding::{Finding, code};
@@ -48,7 +50,11 @@ pub fn provider_prefixes(st: &Statement, issuer: &str) -> Vec<String> {
     if st.principal.oidc.is_empty() {
         vec![issuer_key_prefix(issuer).to_lowercase()]
     } else {
-        st.principal.oidc.iter().map(|a| a.url().to_lowercase()).collect()
+        st.principal
+            .oidc
+            .iter()
+            .map(|a| a.url().to_lowercase())
+            .collect()
     }
 }
 
@@ -65,7 +71,11 @@ pub fn classify_key<'a>(key_lower: &'a str, prefixes: &[String]) -> KeyClass<'a>
             return KeyClass::OtherProvider;
         }
     }
-    if is_request_time_key(key_lower) { KeyClass::RequestTime } else { KeyClass::Absent }
+    if is_request_time_key(key_lower) {
+        KeyClass::RequestTime
+    } else {
+        KeyClass::Absent
+    }
 }
 
 /// Whether a condition is true on an absent key (negated, IfExists, ForAllValues, Null true).
@@ -82,7 +92,10 @@ fn true_when_absent(c: &Condition) -> bool {
 
 /// Whether a condition pins the key to listed values (a positive test that fails when absent).
 pub fn is_positive(c: &Condition) -> bool {
-    c.operator.base != BaseOp::Null && !c.operator.is_negated() && !c.operator.if_exists && c.operator.set != Some(SetOp::ForAllValues)
+    c.operator.base != BaseOp::Null
+        && !c.operator.is_negated()
+        && !c.operator.if_exists
+        && c.operator.set != Some(SetOp::ForAllValues)
 }
 
 /// Lint findings for the whole document (the grammar findings not included).
@@ -105,7 +118,13 @@ pub fn lint(doc: &Document, role: Option<&RoleArn>, issuer: &str) -> Vec<Finding
     out
 }
 
-fn lint_statement(doc: &Document, st: &Statement, role: Option<&RoleArn>, issuer: &str, out: &mut Vec<Finding>) {
+fn lint_statement(
+    doc: &Document,
+    st: &Statement,
+    role: Option<&RoleArn>,
+    issuer: &str,
+    out: &mut Vec<Finding>,
+) {
     let at = st.label();
     let i = Some(st.index);
     let allow = st.is_allow();
@@ -113,67 +132,110 @@ fn lint_statement(doc: &Document, st: &Statement, role: Option<&RoleArn>, issuer
     let mut push = |code, message: String| out.push(Finding::new(code, i, message));
 
     if allow && st.principal.has_aws_wildcard() {
-        push(code::WILDCARD_AWS_PRINCIPAL, format!(
-            "{at}: Principal {{\"AWS\": \"*\"}} lets every AWS principal of every account assume the role"
-        ));
+        push(
+            code::WILDCARD_AWS_PRINCIPAL,
+            format!(
+                "{at}: Principal {{\"AWS\": \"*\"}} lets every AWS principal of every account assume the role"
+            ),
+        );
     }
     let oidc = &st.principal.oidc;
     if oidc.is_empty() {
-        push(code::PRINCIPAL_NOT_OIDC_PROVIDER, format!(
-            "{at}: its principal is not an OIDC provider, so it never applies to a ServiceAccount token"
-        ));
+        push(
+            code::PRINCIPAL_NOT_OIDC_PROVIDER,
+            format!(
+                "{at}: its principal is not an OIDC provider, so it never applies to a ServiceAccount token"
+            ),
+        );
     } else {
         if let Some(role) = role {
             for arn in oidc {
                 if arn.account() != role.account() || arn.partition() != role.partition() {
-                    push(code::FEDERATED_ACCOUNT_MISMATCH, format!(
-                        "{at}: provider {} is in {}:{} but role {} is in {}:{}; STS only uses the provider of the role's own account, so this never matches",
-                        arn.as_str(), arn.partition(), arn.account(), role.name(), role.partition(), role.account()
-                    ));
+                    push(
+                        code::FEDERATED_ACCOUNT_MISMATCH,
+                        format!(
+                            "{at}: provider {} is in {}:{} but role {} is in {}:{}; STS only uses the provider of the role's own account, so this never matches",
+                            arn.as_str(),
+                            arn.partition(),
+                            arn.account(),
+                            role.name(),
+                            role.partition(),
+                            role.account()
+                        ),
+                    );
                 }
             }
         }
         if !oidc.iter().any(|a| a.url() == prefix) {
             let urls: Vec<&str> = oidc.iter().map(|a| a.url()).collect();
-            let hint = if urls.iter().any(|u| u.trim_end_matches('/') == prefix.trim_end_matches('/')) {
+            let hint = if urls
+                .iter()
+                .any(|u| u.trim_end_matches('/') == prefix.trim_end_matches('/'))
+            {
                 " (only the trailing slash differs, and it is part of the provider identity)"
             } else if urls.iter().any(|u| u.eq_ignore_ascii_case(prefix)) {
                 " (only letter case differs)"
             } else {
                 ""
             };
-            push(code::FEDERATED_ISSUER_MISMATCH, format!(
-                "{at}: trusts provider {} but this cluster's issuer is {prefix}{hint}",
-                urls.join(", ")
-            ));
+            push(
+                code::FEDERATED_ISSUER_MISMATCH,
+                format!(
+                    "{at}: trusts provider {} but this cluster's issuer is {prefix}{hint}",
+                    urls.join(", ")
+                ),
+            );
         }
     }
-    if allow && !oidc.is_empty() && !st.actions.items.is_empty() && !st.actions.covers(WEB_IDENTITY_ACTION) {
-        push(code::ACTION_MISSING_WEB_IDENTITY, format!(
-            "{at}: trusts an OIDC provider but its {} {} does not cover {WEB_IDENTITY_ACTION}",
-            if st.actions.negated { "NotAction" } else { "Action" },
-            st.actions.items.join(", ")
-        ));
+    if allow
+        && !oidc.is_empty()
+        && !st.actions.items.is_empty()
+        && !st.actions.covers(WEB_IDENTITY_ACTION)
+    {
+        push(
+            code::ACTION_MISSING_WEB_IDENTITY,
+            format!(
+                "{at}: trusts an OIDC provider but its {} {} does not cover {WEB_IDENTITY_ACTION}",
+                if st.actions.negated {
+                    "NotAction"
+                } else {
+                    "Action"
+                },
+                st.actions.items.join(", ")
+            ),
+        );
     }
     if allow && st.actions.negated {
-        push(code::NOTACTION_IN_TRUST_POLICY, format!(
-            "{at}: Allow with NotAction grants every action not listed ({}); list the actions instead",
-            st.actions.items.join(", ")
-        ));
+        push(
+            code::NOTACTION_IN_TRUST_POLICY,
+            format!(
+                "{at}: Allow with NotAction grants every action not listed ({}); list the actions instead",
+                st.actions.items.join(", ")
+            ),
+        );
     }
     if allow && !st.actions.negated {
         let wild: Vec<&str> = st.actions.wildcards().collect();
         if !wild.is_empty() && st.actions.covers(WEB_IDENTITY_ACTION) {
-            push(code::ACTION_WILDCARD, format!(
-                "{at}: Action {} is broader than needed; use {WEB_IDENTITY_ACTION}",
-                wild.join(", ")
-            ));
+            push(
+                code::ACTION_WILDCARD,
+                format!(
+                    "{at}: Action {} is broader than needed; use {WEB_IDENTITY_ACTION}",
+                    wild.join(", ")
+                ),
+            );
         }
     }
-    for (kind, values) in [("AWS", &st.principal.aws), ("Federated", &st.principal.federated)] {
+    for (kind, values) in [
+        ("AWS", &st.principal.aws),
+        ("Federated", &st.principal.federated),
+    ] {
         for v in values.iter() {
             if let Some(ph) = placeholder_in(v) {
-                push(code::PLACEHOLDER_NOT_REPLACED, format!("{at}: Principal {kind} {v:?} still holds the placeholder {ph}"));
+                push(
+                    code::PLACEHOLDER_NOT_REPLACED,
+                    format!("{at}: Principal {kind} {v:?} still holds the placeholder {ph}"),
+                );
             }
         }
     }
@@ -191,16 +253,25 @@ fn lint_statement(doc: &Document, st: &Statement, role: Option<&RoleArn>, issuer
             _ => None,
         };
         match class {
-            KeyClass::OtherProvider if !oidc.is_empty() => push(code::CONDITION_KEY_PROVIDER_MISMATCH, format!(
-                "{at}: condition {op} {key} names another provider than the statement's ({}); requests from that provider never carry this key",
-                prefixes.join(", ")
-            )),
-            KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(code::UNKNOWN_OIDC_CLAIM_KEY, format!(
-                "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"
-            )),
-            KeyClass::RequestTime => push(code::CONTEXT_DEPENDENT_CONDITION, format!(
-                "{at}: condition {op} {key} depends on a request-time value; admission cannot decide it"
-            )),
+            KeyClass::OtherProvider if !oidc.is_empty() => push(
+                code::CONDITION_KEY_PROVIDER_MISMATCH,
+                format!(
+                    "{at}: condition {op} {key} names another provider than the statement's ({}); requests from that provider never carry this key",
+                    prefixes.join(", ")
+                ),
+            ),
+            KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(
+                code::UNKNOWN_OIDC_CLAIM_KEY,
+                format!(
+                    "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"
+                ),
+            ),
+            KeyClass::RequestTime => push(
+                code::CONTEXT_DEPENDENT_CONDITION,
+                format!(
+                    "{at}: condition {op} {key} depends on a request-time value; admission cannot decide it"
+                ),
+            ),
             _ => {}
         }
         let never_present = match class {
@@ -209,73 +280,103 @@ fn lint_statement(doc: &Document, st: &Statement, role: Option<&RoleArn>, issuer
             KeyClass::RequestTime => false,
         };
         if !oidc.is_empty() && never_present && true_when_absent(c) {
-            push(code::VACUOUS_CONDITION, format!(
-                "{at}: condition {op} {key} is always true: a web-identity request never carries this key, and {op} is true when the key is absent"
-            ));
+            push(
+                code::VACUOUS_CONDITION,
+                format!(
+                    "{at}: condition {op} {key} is always true: a web-identity request never carries this key, and {op} is true when the key is absent"
+                ),
+            );
         }
         if allow && !oidc.is_empty() && never_present && !true_when_absent(c) {
-            push(code::ALLOW_NEVER_MATCHES, format!(
-                "{at}: condition {op} {key} is always false: a web-identity request never carries this key, so the statement never allows anything"
-            ));
+            push(
+                code::ALLOW_NEVER_MATCHES,
+                format!(
+                    "{at}: condition {op} {key} is always false: a web-identity request never carries this key, so the statement never allows anything"
+                ),
+            );
         }
         let always_present = matches!(claim, Some("sub" | "aud"));
         if always_present && c.operator.if_exists {
-            push(code::IFEXISTS_ON_ALWAYS_PRESENT_KEY, format!(
-                "{at}: condition {op} {key}: the key is always present, so IfExists only hides typos in the key; use {}",
-                op.trim_end_matches("IfExists")
-            ));
+            push(
+                code::IFEXISTS_ON_ALWAYS_PRESENT_KEY,
+                format!(
+                    "{at}: condition {op} {key}: the key is always present, so IfExists only hides typos in the key; use {}",
+                    op.trim_end_matches("IfExists")
+                ),
+            );
         }
         if allow && always_present && c.operator.base == BaseOp::Null {
             let wants_absent = c.values.iter().all(|v| parse_bool(&v.text) == Some(true));
             if wants_absent && c.operator.set.is_none() {
-                push(code::ALLOW_NEVER_MATCHES, format!(
-                    "{at}: condition {op} {key} requires the key to be absent, but every web-identity request carries it"
-                ));
+                push(
+                    code::ALLOW_NEVER_MATCHES,
+                    format!(
+                        "{at}: condition {op} {key} requires the key to be absent, but every web-identity request carries it"
+                    ),
+                );
             }
         }
         if c.operator.set == Some(SetOp::ForAllValues) && c.key_lower.ends_with(":sub") {
-            push(code::FORALLVALUES_ON_SINGLE_VALUED_KEY, format!(
-                "{at}: condition {op} {key}: sub is single-valued, and ForAllValues is true when the key is absent; use {}",
-                op.trim_start_matches("ForAllValues:")
-            ));
+            push(
+                code::FORALLVALUES_ON_SINGLE_VALUED_KEY,
+                format!(
+                    "{at}: condition {op} {key}: sub is single-valued, and ForAllValues is true when the key is absent; use {}",
+                    op.trim_start_matches("ForAllValues:")
+                ),
+            );
         }
         if let Kind::String { like: false, .. } = c.operator.base.kind() {
             for v in &c.values {
                 if literal_text(v.pieces.as_deref(), &v.text).contains(['*', '?']) {
-                    push(code::WILDCARD_WITHOUT_LIKE, format!(
-                        "{at}: condition {op} {key} value {:?}: * and ? are literal in {op}; use StringLike for wildcards",
-                        v.text
-                    ));
+                    push(
+                        code::WILDCARD_WITHOUT_LIKE,
+                        format!(
+                            "{at}: condition {op} {key} value {:?}: * and ? are literal in {op}; use StringLike for wildcards",
+                            v.text
+                        ),
+                    );
                 }
             }
         }
         for v in &c.values {
             if v.text.contains("${") {
                 if doc.version != Version::V2012_10_17 {
-                    push(code::VARIABLE_NOT_SUPPORTED_IN_VERSION, format!(
-                        "{at}: condition {op} {key} value {:?}: policy variables are literal text without \"Version\": \"2012-10-17\"",
-                        v.text
-                    ));
+                    push(
+                        code::VARIABLE_NOT_SUPPORTED_IN_VERSION,
+                        format!(
+                            "{at}: condition {op} {key} value {:?}: policy variables are literal text without \"Version\": \"2012-10-17\"",
+                            v.text
+                        ),
+                    );
                 } else if !c.operator.base.takes_variables() {
-                    push(code::VARIABLE_NOT_SUPPORTED_IN_VERSION, format!(
-                        "{at}: condition {op} {key} value {:?}: policy variables are substituted only in String and Arn operators",
-                        v.text
-                    ));
+                    push(
+                        code::VARIABLE_NOT_SUPPORTED_IN_VERSION,
+                        format!(
+                            "{at}: condition {op} {key} value {:?}: policy variables are substituted only in String and Arn operators",
+                            v.text
+                        ),
+                    );
                 }
             }
             if let Some(ph) = placeholder_in(&v.text) {
-                push(code::PLACEHOLDER_NOT_REPLACED, format!(
-                    "{at}: condition {op} {key} value {:?} still holds the template placeholder {ph}; render the template for a namespace and ServiceAccount",
-                    v.text
-                ));
+                push(
+                    code::PLACEHOLDER_NOT_REPLACED,
+                    format!(
+                        "{at}: condition {op} {key} value {:?} still holds the template placeholder {ph}; render the template for a namespace and ServiceAccount",
+                        v.text
+                    ),
+                );
             }
         }
         if claim == Some("aud") && is_positive(c) {
             aud_pinned = true;
             if c.evaluate_value(DEFAULT_AUDIENCE, &NoKeys) == Tri::False {
-                push(code::AUD_UNEXPECTED_VALUE, format!(
-                    "{at}: condition {op} {key} does not admit {DEFAULT_AUDIENCE}, the audience of IRSA tokens; check for a typo or make sure the ServiceAccount sets this audience"
-                ));
+                push(
+                    code::AUD_UNEXPECTED_VALUE,
+                    format!(
+                        "{at}: condition {op} {key} does not admit {DEFAULT_AUDIENCE}, the audience of IRSA tokens; check for a typo or make sure the ServiceAccount sets this audience"
+                    ),
+                );
             }
         }
         if claim == Some("sub") {
@@ -289,26 +390,35 @@ fn lint_statement(doc: &Document, st: &Statement, role: Option<&RoleArn>, issuer
                     if placeholder_in(&v.text).is_none()
                         && let Some(why) = malformed_sub(c, &v.text)
                     {
-                        push(code::SUB_VALUE_MALFORMED, format!(
-                            "{at}: condition {op} {key} value {:?} can never match a ServiceAccount: {why}",
-                            v.text
-                        ));
+                        push(
+                            code::SUB_VALUE_MALFORMED,
+                            format!(
+                                "{at}: condition {op} {key} value {:?} can never match a ServiceAccount: {why}",
+                                v.text
+                            ),
+                        );
                     }
                 }
             }
         }
     }
     if allow && !oidc.is_empty() && !aud_pinned {
-        push(code::MISSING_AUD_CONDITION, format!(
-            "{at}: no condition pins {}:aud; add \"StringEquals\": {{\"{}:aud\": \"{DEFAULT_AUDIENCE}\"}}",
-            prefixes.first().map(String::as_str).unwrap_or(prefix),
-            prefixes.first().map(String::as_str).unwrap_or(prefix)
-        ));
+        push(
+            code::MISSING_AUD_CONDITION,
+            format!(
+                "{at}: no condition pins {}:aud; add \"StringEquals\": {{\"{}:aud\": \"{DEFAULT_AUDIENCE}\"}}",
+                prefixes.first().map(String::as_str).unwrap_or(prefix),
+                prefixes.first().map(String::as_str).unwrap_or(prefix)
+            ),
+        );
     }
     if allow && !oidc.is_empty() && sub_negated && !sub_positive {
-        push(code::NEGATED_SUB_ALLOW, format!(
-            "{at}: sub is restricted only by negated operators, a deny-list: every other ServiceAccount of the cluster is admitted"
-        ));
+        push(
+            code::NEGATED_SUB_ALLOW,
+            format!(
+                "{at}: sub is restricted only by negated operators, a deny-list: every other ServiceAccount of the cluster is admitted"
+            ),
+        );
     }
 }
 
@@ -333,22 +443,34 @@ pub fn placeholder_in(text: &str) -> Option<&'static str> {
 
 /// Why a literal `sub` value (or a wildcard-free pattern) cannot be a ServiceAccount subject.
 fn malformed_sub(c: &Condition, value: &str) -> Option<String> {
-    let Kind::String { like, ignore_case } = c.operator.base.kind() else { return None };
+    let Kind::String { like, ignore_case } = c.operator.base.kind() else {
+        return None;
+    };
     if like && value.contains(['*', '?']) {
         return None;
     }
-    let v = if ignore_case { value.to_lowercase() } else { value.to_string() };
+    let v = if ignore_case {
+        value.to_lowercase()
+    } else {
+        value.to_string()
+    };
     let Some(rest) = v.strip_prefix("system:serviceaccount:") else {
-        return Some("it does not start with system:serviceaccount: (values are case-sensitive)".to_string());
+        return Some(
+            "it does not start with system:serviceaccount: (values are case-sensitive)".to_string(),
+        );
     };
     let Some((ns, sa)) = rest.split_once(':') else {
         return Some("expected system:serviceaccount:<namespace>:<serviceaccount>".to_string());
     };
     if !crate::settings::is_dns_label(ns) {
-        return Some(format!("namespace {ns:?} is not a valid namespace name (lowercase letters, digits and '-')"));
+        return Some(format!(
+            "namespace {ns:?} is not a valid namespace name (lowercase letters, digits and '-')"
+        ));
     }
     if !crate::settings::is_dns_subdomain(sa) {
-        return Some(format!("ServiceAccount {sa:?} is not a valid name (lowercase letters, digits, '-' and '.')"));
+        return Some(format!(
+            "ServiceAccount {sa:?} is not a valid name (lowercase letters, digits, '-' and '.')"
+        ));
     }
     None
 }

@@ -28,7 +28,11 @@ const ADDON_PATH: [&str; 3] = ["status", "addOns", "awsWorkloadIdentity"];
 /// assert!(out.contains("system:serviceaccount:payments:api"));
 /// assert!(render(t, "Payments", "api").is_err());
 /// ```
-pub fn render(template: &str, namespace: &str, service_account: &str) -> Result<String, TrustError> {
+pub fn render(
+    template: &str,
+    namespace: &str,
+    service_account: &str,
+) -> Result<String, TrustError> {
     if !is_dns_label(namespace) {
         return Err(TrustError::InvalidName {
             what: "namespace",
@@ -48,11 +52,11 @@ pub fn render(template: &str, namespace: &str, service_account: &str) -> Result<
     let mut stack = vec![&mut policy];
     while let Some(v) = stack.pop() {
         match v {
-            Value::String(s) => {
-                if PLACEHOLDERS.iter().any(|p| s.contains(p)) {
-                    *s = s.replace("<NAMESPACE>", namespace).replace("<SERVICE_ACCOUNT>", service_account);
-                    replaced += 1;
-                }
+            Value::String(s) if PLACEHOLDERS.iter().any(|p| s.contains(p)) => {
+                *s = s
+                    .replace("<NAMESPACE>", namespace)
+                    .replace("<SERVICE_ACCOUNT>", service_account);
+                replaced += 1;
             }
             Value::Array(items) => stack.extend(items.iter_mut()),
             Value::Object(map) => stack.extend(map.values_mut()),
@@ -69,16 +73,21 @@ pub fn render(template: &str, namespace: &str, service_account: &str) -> Result<
 
 /// The template in `text`: the bare template (object or JSON string) or the cluster object.
 pub fn find_template(text: &str) -> Result<Value, TrustError> {
-    let value = parse_strict(text.trim()).map_err(|e| TrustError::Template(format!("not valid JSON: {e}")))?;
+    let value = parse_strict(text.trim())
+        .map_err(|e| TrustError::Template(format!("not valid JSON: {e}")))?;
     let value = match value {
-        Value::String(inner) => parse_strict(inner.trim()).map_err(|e| TrustError::Template(format!("the string does not hold JSON: {e}")))?,
+        Value::String(inner) => parse_strict(inner.trim())
+            .map_err(|e| TrustError::Template(format!("the string does not hold JSON: {e}")))?,
         other => other,
     };
     let cluster = single_item(&value);
     let addon = ADDON_PATH.iter().try_fold(cluster, |v, k| v.get(k));
     let policy = match addon {
         Some(addon) => addon.get("trustPolicy").ok_or_else(|| {
-            TrustError::Template(".status.addOns.awsWorkloadIdentity.trustPolicy is missing from the cluster object".to_string())
+            TrustError::Template(
+                ".status.addOns.awsWorkloadIdentity.trustPolicy is missing from the cluster object"
+                    .to_string(),
+            )
         })?,
         None if value.get("Statement").is_some() => &value,
         None => {
@@ -91,10 +100,18 @@ pub fn find_template(text: &str) -> Result<Value, TrustError> {
         Value::Object(_) => Ok(policy.clone()),
         Value::String(s) => match parse_strict(s.trim()) {
             Ok(v @ Value::Object(_)) => Ok(v),
-            Ok(other) => Err(TrustError::Template(format!("trustPolicy holds {}, expected an object", type_name(&other)))),
-            Err(e) => Err(TrustError::Template(format!("trustPolicy is not valid JSON: {e}"))),
+            Ok(other) => Err(TrustError::Template(format!(
+                "trustPolicy holds {}, expected an object",
+                type_name(&other)
+            ))),
+            Err(e) => Err(TrustError::Template(format!(
+                "trustPolicy is not valid JSON: {e}"
+            ))),
         },
-        other => Err(TrustError::Template(format!("trustPolicy is {}, expected an object or a string", type_name(other)))),
+        other => Err(TrustError::Template(format!(
+            "trustPolicy is {}, expected an object or a string",
+            type_name(other)
+        ))),
     }
 }
 
@@ -117,7 +134,8 @@ fn single_item(value: &Value) -> &Value {
 /// assert_eq!(p.provider_url, "https://oidc.example.com/abc");
 /// ```
 pub fn oidc_provider_config(cluster: &str) -> Result<OidcProvider, TrustError> {
-    let value = parse_strict(cluster.trim()).map_err(|e| TrustError::Template(format!("cluster object: not valid JSON: {e}")))?;
+    let value = parse_strict(cluster.trim())
+        .map_err(|e| TrustError::Template(format!("cluster object: not valid JSON: {e}")))?;
     let cluster = single_item(&value);
     let config = ADDON_PATH
         .iter()
@@ -138,12 +156,19 @@ pub fn oidc_provider_config(cluster: &str) -> Result<OidcProvider, TrustError> {
             ))),
         }
     };
-    let provider_url = field("providerUrl")?.ok_or_else(|| TrustError::Template("oidcProviderConfig.providerUrl is missing".to_string()))?;
+    let provider_url = field("providerUrl")?.ok_or_else(|| {
+        TrustError::Template("oidcProviderConfig.providerUrl is missing".to_string())
+    })?;
     if !provider_url.starts_with("https://") {
         return Err(TrustError::Template(format!(
             "oidcProviderConfig.providerUrl {provider_url:?} is not an https:// URL"
         )));
     }
-    let audience = field("audience")?.filter(|a| !a.is_empty()).unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.to_string());
-    Ok(OidcProvider { provider_url, audience })
+    let audience = field("audience")?
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.to_string());
+    Ok(OidcProvider {
+        provider_url,
+        audience,
+    })
 }

@@ -1,0 +1,419 @@
+//! Who can assume the role: the set of `sub` values a policy admits, as a regular language
+//! (reference 4.2, "semantic, not syntactic").
+//!
+//! For each statement that applies to the cluster's provider and covers
+//! `sts:AssumeRoleWithWebIdentity`, the conditions on `<prefix>:sub` become languages
+//! (literals, globs, complements for negated operators) and are intersected; every other
+//! condition does not depend on the subject and is evaluated once. The admitted set is the
+//! union of the Allow statements minus the union of the Deny statements, so a Deny fence can
+//! make a wildcard Allow safe.
+//!
+//! The set over-approximates soundly ("who *may* assume"): a condition that cannot be decided
+//! offline (request-time keys, a variable naming `sub` itself, an escaped wildcard inside a
+//! `StringLike` pattern) counts as true in an Allow and as false in a Deny. Each such
+//! approximation is recorded as a note. On policies without them the set is exact, which the
+//! property tests check against [`super::evaluate`].
+
+use super::arn::{RoleArn, issuer_key_prefix};
+use super::condition::{
+    BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool,
+};
+use super::document::{Document, Statement};
+use super::evaluate::WEB_IDENTITY_ACTION;
+use super::finding::{Finding, code};
+use super::language::{Language, LanguageError, Scope, SubjectSet, classify};
+
+/// Which statements apply: the exact provider ARN of the role's account, or (when the role is
+/// unknown, for lint) any provider ARN whose URL is the issuer's.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Exact(String),
+    AnyAccount,
+}
+
+/// What the analysis knows about the request.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub principal: Principal,
+    /// Issuer minus `https://`.
+    pub prefix: &'a str,
+    prefix_lower: String,
+    /// The token audience; `None` when unknown (any audience counts as possible).
+    pub audience: Option<&'a str>,
+}
+
+impl<'a> Target<'a> {
+    /// The request of `role` for `issuer`; `None` role means any account (lint).
+    pub fn new(role: Option<&RoleArn>, issuer: &'a str, audience: Option<&'a str>) -> Target<'a> {
+        let prefix = issuer_key_prefix(issuer);
+        Target {
+            principal: match role {
+                Some(r) => Principal::Exact(r.oidc_provider_arn(issuer)),
+                None => Principal::AnyAccount,
+            },
+            prefix,
+            prefix_lower: prefix.to_lowercase(),
+            audience,
+        }
+    }
+
+    fn claim<'k>(&self, key_lower: &'k str) -> Option<&'k str> {
+        key_lower
+            .strip_prefix(self.prefix_lower.as_str())?
+            .strip_prefix(':')
+    }
+
+    fn applies(&self, st: &Statement) -> bool {
+        let principal = match &self.principal {
+            Principal::Exact(arn) => st.principal.federated.iter().any(|f| f == arn),
+            Principal::AnyAccount => st.principal.oidc.iter().any(|a| a.url() == self.prefix),
+        };
+        principal && st.actions.covers(WEB_IDENTITY_ACTION)
+    }
+}
+
+/// Lookups for everything but `sub`, whose value is the variable of the analysis.
+impl Context for Target<'_> {
+    fn lookup(&self, key_lower: &str) -> KeyValue<'_> {
+        match self.claim(key_lower) {
+            Some("sub") => KeyValue::Unknown,
+            Some("aud") => self.audience.map_or(KeyValue::Unknown, KeyValue::Present),
+            Some(_) => KeyValue::Absent,
+            None if is_request_time_key(key_lower) => KeyValue::Unknown,
+            None => KeyValue::Absent,
+        }
+    }
+}
+
+/// The subjects a policy admits.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    /// Admitted `sub` strings (not yet restricted to valid ServiceAccount subjects).
+    pub language: Language,
+    /// The classification into namespaces and ServiceAccounts.
+    pub subjects: SubjectSet,
+    /// Where the set was over-approximated, one sentence each (empty: exact).
+    pub notes: Vec<String>,
+}
+
+impl Admitted {
+    /// Whether `system:serviceaccount:<namespace>:<service_account>` is admitted.
+    pub fn admits(&self, namespace: &str, service_account: &str) -> bool {
+        self.language.contains(&format!(
+            "system:serviceaccount:{namespace}:{service_account}"
+        ))
+    }
+
+    /// One line per admitted namespace scope or ServiceAccount, then the notes.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = self.subjects.lines();
+        out.extend(self.notes.iter().map(|n| format!("note: {n}")));
+        out
+    }
+}
+
+/// The per-statement languages of one analysis.
+pub struct Analysis {
+    /// Allow statements that apply, with their admitted `sub` language.
+    pub allows: Vec<(u32, Language)>,
+    /// Union of the Deny statements that apply.
+    pub deny: Language,
+    pub notes: Vec<String>,
+}
+
+/// Builds the languages of every applying statement of a valid document.
+pub fn analyse(doc: &Document, target: &Target) -> Result<Analysis, LanguageError> {
+    let mut a = Analysis {
+        allows: Vec::new(),
+        deny: Language::nothing(),
+        notes: Vec::new(),
+    };
+    if !doc.valid {
+        return Ok(a);
+    }
+    for st in &doc.statements {
+        if !target.applies(st) {
+            continue;
+        }
+        let allow = st.is_allow();
+        let lang = statement_language(st, target, allow, &mut a.notes)?;
+        if allow {
+            a.allows.push((st.index, lang));
+        } else {
+            a.deny = a.deny.union(&lang)?;
+        }
+    }
+    Ok(a)
+}
+
+impl Analysis {
+    /// Union of the Allow statements minus the Deny statements.
+    pub fn admitted(&self) -> Result<Language, LanguageError> {
+        let mut allow = Language::nothing();
+        for (_, l) in &self.allows {
+            allow = allow.union(l)?;
+        }
+        allow.difference(&self.deny)
+    }
+}
+
+fn statement_language(
+    st: &Statement,
+    target: &Target,
+    allow: bool,
+    notes: &mut Vec<String>,
+) -> Result<Language, LanguageError> {
+    let mut lang = Language::everything();
+    let label = st.label();
+    for c in &st.conditions {
+        let on_sub = target.claim(&c.key_lower) == Some("sub");
+        let l = if on_sub {
+            sub_language(c, target)?
+        } else {
+            None
+        };
+        match (on_sub, l) {
+            (true, Some(l)) => lang = lang.intersect(&l)?,
+            (true, None) => {
+                notes.push(format!(
+                    "{label} condition {} {} cannot be resolved offline; counted as {}",
+                    c.operator_text,
+                    c.key,
+                    if allow { "admitting" } else { "not denying" }
+                ));
+                if !allow {
+                    return Ok(Language::nothing());
+                }
+            }
+            (false, _) => match c.evaluate(target) {
+                Tri::True => {}
+                Tri::False => return Ok(Language::nothing()),
+                Tri::Unknown => {
+                    notes.push(format!(
+                        "{label} condition {} {} depends on request-time values; counted as {}",
+                        c.operator_text,
+                        c.key,
+                        if allow { "admitting" } else { "not denying" }
+                    ));
+                    if !allow {
+                        return Ok(Language::nothing());
+                    }
+                }
+            },
+        }
+        if lang.is_empty() {
+            break;
+        }
+    }
+    Ok(lang)
+}
+
+/// The `sub` values for which condition `c` on the (always present) `sub` key is true;
+/// `None` when a value cannot be resolved offline.
+fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, LanguageError> {
+    if c.operator.base == BaseOp::Null {
+        let t = match c.operator.set {
+            Some(SetOp::ForAllValues) => true,
+            Some(SetOp::ForAnyValue) => false,
+            // sub is present: Null "false" holds, Null "true" does not.
+            None => c.values.iter().any(|v| parse_bool(&v.text) == Some(false)),
+        };
+        return Ok(Some(if t {
+            Language::everything()
+        } else {
+            Language::nothing()
+        }));
+    }
+    // One present value: IfExists and the set qualifiers change nothing (reference 2.4).
+    let mut positive = Language::nothing();
+    for v in &c.values {
+        let text = match &v.pieces {
+            None => Some((v.text.clone(), false)),
+            Some(pieces) => match resolve(pieces, target) {
+                Resolved::Unknown => return Ok(None),
+                Resolved::NoValue => None,
+                Resolved::Text(t, literal_wildcard) => Some((t, literal_wildcard)),
+            },
+        };
+        let Some((text, literal_wildcard)) = text else {
+            continue;
+        };
+        let l = match c.operator.base.kind() {
+            Kind::String {
+                like: false,
+                ignore_case: false,
+            }
+            | Kind::Binary => Language::literal(&text),
+            Kind::String {
+                like: false,
+                ignore_case: true,
+            } => Language::literal_ignore_case(&text),
+            Kind::String { like: true, .. } => {
+                if literal_wildcard {
+                    return Ok(None);
+                }
+                Language::glob(&text)?
+            }
+            // A subject has exactly three colons; a pattern with the same component count
+            // matches it component by component exactly as a glob does, since no wildcard
+            // can absorb a colon that the pattern's literal colons have not already taken.
+            Kind::Arn if text.matches(':').count() == 3 => Language::glob(&text)?,
+            // Subjects never parse as ARNs of another shape, numbers, dates, booleans or IPs.
+            _ => Language::nothing(),
+        };
+        positive = positive.union(&l)?;
+    }
+    Ok(Some(if c.operator.is_negated() {
+        positive.complement()
+    } else {
+        positive
+    }))
+}
+
+enum Resolved {
+    /// The value, and whether a literal `*`/`?` came from an escape or a variable.
+    Text(String, bool),
+    NoValue,
+    Unknown,
+}
+
+fn resolve(pieces: &[Piece], ctx: &Target) -> Resolved {
+    let mut out = String::new();
+    let mut literal_wildcard = false;
+    for p in pieces {
+        let literal = match p {
+            Piece::Text(t) => {
+                out.push_str(t);
+                continue;
+            }
+            Piece::Escaped(c) => c.to_string(),
+            Piece::Variable {
+                key_lower, default, ..
+            } => match ctx.lookup(key_lower) {
+                KeyValue::Present(v) => v.to_string(),
+                KeyValue::Absent => match default {
+                    Some(d) => d.clone(),
+                    None => return Resolved::NoValue,
+                },
+                KeyValue::Unknown => return Resolved::Unknown,
+            },
+        };
+        literal_wildcard |= literal.contains(['*', '?']);
+        out.push_str(&literal);
+    }
+    Resolved::Text(out, literal_wildcard)
+}
+
+/// The admitted subjects of a valid document for `target`.
+pub fn admitted(doc: &Document, target: &Target) -> Result<Admitted, LanguageError> {
+    let analysis = analyse(doc, target)?;
+    let language = analysis.admitted()?;
+    let subjects = classify(&language)?;
+    Ok(Admitted {
+        language,
+        subjects,
+        notes: analysis.notes,
+    })
+}
+
+fn is_bounded(set: &SubjectSet) -> bool {
+    match set {
+        SubjectSet::Nobody => true,
+        SubjectSet::Scoped(scopes) => scopes
+            .iter()
+            .all(|s| matches!(s.service_accounts, Scope::Names(_))),
+        _ => false,
+    }
+}
+
+/// Describes the admitted set briefly for finding messages.
+fn describe(set: &SubjectSet) -> String {
+    set.lines().join("; ")
+}
+
+/// The set-level findings (`SUB_UNRESTRICTED`, `SUB_WILDCARD_NAMESPACE`,
+/// `SUB_WILDCARD_SERVICEACCOUNT`, `ALLOW_NEVER_MATCHES`, `SUB_VALUE_MALFORMED` for patterns),
+/// and the statements whose admitted set is bounded (so `NEGATED_SUB_ALLOW` does not apply).
+pub fn findings(
+    doc: &Document,
+    target: &Target,
+) -> Result<(Vec<Finding>, Vec<u32>), LanguageError> {
+    let mut out = Vec::new();
+    let mut bounded = Vec::new();
+    let analysis = analyse(doc, target)?;
+    let mut any_unrestricted = false;
+    for (index, lang) in &analysis.allows {
+        let Some(st) = doc.statements.iter().find(|s| s.index == *index) else {
+            continue;
+        };
+        let at = st.label();
+        let set = classify(&lang.difference(&analysis.deny)?)?;
+        let i = Some(*index);
+        match &set {
+            SubjectSet::Unrestricted => {
+                any_unrestricted = true;
+                out.push(Finding::new(code::SUB_UNRESTRICTED, i, format!(
+                    "{at} admits every ServiceAccount of the cluster (sub is not pinned, or only excluded); pin {}:sub to system:serviceaccount:<namespace>:<name>",
+                    target.prefix
+                )));
+            }
+            SubjectSet::UnboundedNamespaces { .. } => out.push(Finding::new(code::SUB_WILDCARD_NAMESPACE, i, format!(
+                "{at} admits ServiceAccounts of namespaces nobody listed: {}; anyone who can create such a namespace can assume the role",
+                describe(&set)
+            ))),
+            SubjectSet::Scoped(scopes) => {
+                let wide: Vec<String> = scopes
+                    .iter()
+                    .filter(|s| !matches!(s.service_accounts, Scope::Names(_)))
+                    .map(|s| s.namespace.clone())
+                    .collect();
+                if !wide.is_empty() {
+                    out.push(Finding::new(code::SUB_WILDCARD_SERVICEACCOUNT, i, format!(
+                        "{at} admits more than named ServiceAccounts in namespace {}: {}",
+                        wide.join(", "),
+                        describe(&set)
+                    )));
+                }
+            }
+            SubjectSet::Nobody => out.push(Finding::new(code::ALLOW_NEVER_MATCHES, i, format!(
+                "{at} admits no valid system:serviceaccount:<namespace>:<name> subject{}",
+                if analysis.deny.is_empty() { "" } else { " that the Deny statements leave" }
+            ))),
+        }
+        if is_bounded(&set) {
+            bounded.push(*index);
+        }
+        for c in &st.conditions {
+            if target.claim(&c.key_lower) != Some("sub")
+                || c.operator.is_negated()
+                || !matches!(c.operator.base.kind(), Kind::String { like: true, .. })
+            {
+                continue;
+            }
+            for v in &c.values {
+                if v.pieces.is_none()
+                    && v.text.contains(['*', '?'])
+                    && super::lint::placeholder_in(&v.text).is_none()
+                {
+                    let set = classify(&Language::glob(&v.text)?)?;
+                    if set == SubjectSet::Nobody {
+                        out.push(Finding::new(code::SUB_VALUE_MALFORMED, i, format!(
+                            "{at}: condition {} {} value {:?} can never match a ServiceAccount subject system:serviceaccount:<namespace>:<name> (values are case-sensitive; names are lowercase)",
+                            c.operator_text, c.key, v.text
+                        )));
+                    }
+                }
+            }
+        }
+    }
+    if !any_unrestricted && analysis.allows.len() > 1 {
+        let set = classify(&analysis.admitted()?)?;
+        if set == SubjectSet::Unrestricted {
+            out.push(Finding::new(code::SUB_UNRESTRICTED, None, format!(
+                "the Allow statements together admit every ServiceAccount of the cluster; pin {}:sub",
+                target.prefix
+            )));
+        }
+    }
+    Ok((out, bounded))
+}
