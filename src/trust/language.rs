@@ -1,0 +1,2217 @@
+//! Regular-language algebra over the `sub` values a trust policy admits.
+//!
+//! A role trust policy admits a *set* of `sub` strings: the union of its Allow statements'
+//! `sub` conditions (`StringEquals` literals, `StringLike` globs, negated operators as
+//! complements, `IgnoreCase` variants) minus the union of its Deny statements. Findings such
+//! as `SUB_UNRESTRICTED` or `SUB_WILDCARD_NAMESPACE` are properties of that set, not of the
+//! policy text: Allow `system:serviceaccount:*` fenced by a Deny on everything outside one
+//! namespace is as narrow as the fence. Every such set is a regular language, so it is
+//! represented here as a deterministic finite automaton (DFA) and combined exactly.
+//!
+//! # Representation
+//!
+//! [`Language`] is a complete DFA over Unicode scalar values. Each state stores sparse
+//! transitions: a sorted list of explicit `(char, target)` edges plus one *default* target for
+//! every other char. Policies only ever name a few dozen distinct chars, so this keeps every
+//! automaton small while still covering the whole of Unicode, and a literal of `n` chars costs
+//! `n + 2` states no matter how many distinct chars it uses. State 0 is the start state.
+//!
+//! - Globs are determinised by subset construction over pattern positions (a bitset of
+//!   positions per DFA state).
+//! - Union, intersection and difference are product constructions that walk the merged
+//!   explicit edges of the two operand states.
+//! - Every constructed automaton is minimised (Hopcroft's partition refinement over the
+//!   char classes that behave alike). If the dense table Hopcroft needs would exceed
+//!   [`MAX_MINIMISE_CELLS`], the automaton is only pruned (dead states merged), which is
+//!   still exact, merely larger.
+//!
+//! # Limits
+//!
+//! Determinisation can be exponential (`*a??????????????????` needs 2^19 states), so every
+//! construction that explores states stops at [`MAX_STATES`] states or [`MAX_TRANSITIONS`]
+//! explicit edges and returns [`LanguageError::TooComplex`]. Enumeration stops at
+//! [`ENUMERATION_LIMIT`] names. No recursion is used anywhere, so input cannot exhaust the
+//! stack.
+//!
+//! # Classification
+//!
+//! [`classify`] intersects a language with the *shape* of a valid subject,
+//! `system:serviceaccount:<namespace>:<name>`, and answers who is admitted. Simplifications,
+//! all documented on [`classify`]: lengths are unbounded (a namespace glob `pay*` is
+//! "unbounded" although real names stop at 63 chars), and DNS rules are enforced except
+//! lengths.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+
+/// Most DFA states any single construction (glob determinisation, product, classification
+/// step) may create before giving up with [`LanguageError::TooComplex`].
+pub const MAX_STATES: usize = 8192;
+
+/// Most explicit transitions any single construction may create.
+pub const MAX_TRANSITIONS: usize = 1 << 20;
+
+/// Most names (namespaces, or ServiceAccount names in total) [`classify`] enumerates.
+pub const ENUMERATION_LIMIT: usize = 1000;
+
+/// Largest dense `states x char-classes` table built for minimisation; above it the result is
+/// only pruned. Bounds memory to 16 MiB of `u32`.
+pub const MAX_MINIMISE_CELLS: usize = 1 << 22;
+
+/// Largest number of bitset words held by glob determinisation (memory bound for very long
+/// patterns: 32 MiB).
+const MAX_GLOB_WORDS: usize = 1 << 22;
+
+/// Candidate globs tested while looking for a readable ServiceAccount pattern, per
+/// [`classify`] call. Each test is a small product construction.
+const PATTERN_CHECK_BUDGET: usize = 1024;
+
+/// Globs a readable pattern may consist of (`"api-*" or "web-*"`).
+const MAX_PATTERN_ALTERNATIVES: usize = 6;
+
+/// The fixed part of every ServiceAccount subject.
+const SUBJECT_PREFIX: &str = "system:serviceaccount:";
+
+/// Why an operation gave up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LanguageError {
+    /// The automaton for `what` would exceed `limit` `resource` (states or transitions).
+    #[error("{what} is too complex to analyse: it needs more than {limit} {resource}")]
+    TooComplex {
+        /// The operation or pattern, e.g. `glob "*a???..."` or `union`.
+        what: String,
+        /// The limit that was hit.
+        limit: usize,
+        /// What the limit counts: `"automaton states"` or `"automaton transitions"`.
+        resource: &'static str,
+    },
+}
+
+/// One DFA state: explicit edges (sorted by char, never pointing at `default`) and the
+/// target for every other char.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    accept: bool,
+    default: u32,
+    edges: Vec<(char, u32)>,
+}
+
+impl State {
+    fn next(&self, c: char) -> u32 {
+        match self.edges.binary_search_by(|&(e, _)| e.cmp(&c)) {
+            Ok(i) => self.edges.get(i).map_or(self.default, |&(_, t)| t),
+            Err(_) => self.default,
+        }
+    }
+
+    /// Every successor, explicit edges first (in char order), then the default.
+    fn targets(&self) -> impl Iterator<Item = u32> + '_ {
+        self.edges
+            .iter()
+            .map(|&(_, t)| t)
+            .chain(std::iter::once(self.default))
+    }
+}
+
+/// A regular language over Unicode strings, as a complete minimised (or at least pruned) DFA.
+///
+/// Invariants: at least one state; state 0 is the start; every state is reachable from the
+/// start; every target index is in range. Two equal languages need not compare equal
+/// structurally, so there is no `PartialEq`; use [`Language::is_subset_of`].
+#[derive(Debug, Clone)]
+pub struct Language {
+    states: Vec<State>,
+}
+
+impl Language {
+    /// The empty language.
+    pub fn nothing() -> Self {
+        Self::single_state(false)
+    }
+
+    /// Every string, including the empty one.
+    pub fn everything() -> Self {
+        Self::single_state(true)
+    }
+
+    fn single_state(accept: bool) -> Self {
+        Language {
+            states: vec![State {
+                accept,
+                default: 0,
+                edges: Vec::new(),
+            }],
+        }
+    }
+
+    /// Exactly `s` (IAM `StringEquals`).
+    pub fn literal(s: &str) -> Self {
+        Self::chain(s.chars().map(|c| vec![c]))
+    }
+
+    /// `s` compared case-insensitively (IAM `StringEqualsIgnoreCase`).
+    ///
+    /// Each char of `s` matches itself and its single-char upper- and lowercase mappings as
+    /// given by `char::to_uppercase`/`to_lowercase`, closed under repeating them (so `k`
+    /// matches `k` and `K`). Mappings that expand to several chars (`ß` -> `SS`) are ignored,
+    /// and many-to-one folds are followed only in the direction the mappings go (the Kelvin
+    /// sign matches `k`, but `k` does not match the Kelvin sign). Valid `sub` values are ASCII,
+    /// where this is exactly ASCII case-insensitivity.
+    pub fn literal_ignore_case(s: &str) -> Self {
+        Self::chain(s.chars().map(case_variants))
+    }
+
+    /// A chain of positions, each accepting any char of its set; already minimal.
+    fn chain(positions: impl Iterator<Item = Vec<char>>) -> Self {
+        let sets: Vec<Vec<char>> = positions.collect();
+        let n = sets.len();
+        let accept_state = n as u32;
+        let dead = accept_state + 1;
+        let mut states = Vec::with_capacity(n + 2);
+        for (i, set) in sets.into_iter().enumerate() {
+            let next = i as u32 + 1;
+            states.push(State {
+                accept: false,
+                default: dead,
+                edges: set.into_iter().map(|c| (c, next)).collect(),
+            });
+        }
+        states.push(State {
+            accept: true,
+            default: dead,
+            edges: Vec::new(),
+        });
+        states.push(State {
+            accept: false,
+            default: dead,
+            edges: Vec::new(),
+        });
+        Language { states }
+    }
+
+    /// The strings an IAM `StringLike` glob matches: `*` is any run of chars (including
+    /// none, and including `:`), `?` is exactly one char, everything else is literal.
+    ///
+    /// IAM has no escape for `*`/`?` other than the policy variables `${*}`/`${?}`; resolving
+    /// variables is the caller's job (build those parts with [`Language::literal`]).
+    pub fn glob(pattern: &str) -> Result<Self, LanguageError> {
+        let mut toks: Vec<Tok> = Vec::new();
+        for c in pattern.chars() {
+            match c {
+                // Consecutive stars are one star; this also keeps the closure a single pass.
+                '*' if matches!(toks.last(), Some(Tok::Star)) => {}
+                '*' => toks.push(Tok::Star),
+                '?' => toks.push(Tok::Any),
+                c => toks.push(Tok::Lit(c)),
+            }
+        }
+        if toks.iter().all(|t| matches!(t, Tok::Lit(_))) {
+            return Ok(Self::literal(pattern));
+        }
+        determinise_glob(&toks, pattern)
+    }
+
+    /// Strings in `self` or `other`.
+    pub fn union(&self, other: &Self) -> Result<Self, LanguageError> {
+        self.product(other, "union", |a, b| a || b)
+    }
+
+    /// Strings in both.
+    pub fn intersect(&self, other: &Self) -> Result<Self, LanguageError> {
+        self.product(other, "intersection", |a, b| a && b)
+    }
+
+    /// Strings in `self` but not in `other`.
+    pub fn difference(&self, other: &Self) -> Result<Self, LanguageError> {
+        self.product(other, "difference", |a, b| a && !b)
+    }
+
+    /// Every string not in `self`. Exact because the DFA is complete.
+    pub fn complement(&self) -> Self {
+        let mut out = self.clone();
+        for s in &mut out.states {
+            s.accept = !s.accept;
+        }
+        out
+    }
+
+    /// Whether no string is in the language.
+    pub fn is_empty(&self) -> bool {
+        // All states are reachable (invariant), so any accepting state means a word.
+        !self.states.iter().any(|s| s.accept)
+    }
+
+    /// Whether `s` is in the language.
+    pub fn contains(&self, s: &str) -> bool {
+        let end = self.run(0, s);
+        self.states.get(end as usize).is_some_and(|st| st.accept)
+    }
+
+    /// Whether every string of `self` is in `other`.
+    pub fn is_subset_of(&self, other: &Self) -> Result<bool, LanguageError> {
+        Ok(self.difference(other)?.is_empty())
+    }
+
+    /// Whether the language has finitely many strings.
+    ///
+    /// A word position that admits "any char not named in the policy" counts as infinitely
+    /// many strings (there are over a million chars; no policy can mean to list them).
+    pub fn is_finite(&self) -> bool {
+        let live = self.live();
+        let is_live = |t: u32| live.get(t as usize).copied().unwrap_or(false);
+        let mut indegree = vec![0usize; self.states.len()];
+        for (s, st) in self.states.iter().enumerate() {
+            if !is_live(s as u32) {
+                continue;
+            }
+            if is_live(st.default) {
+                return false;
+            }
+            for &(_, t) in &st.edges {
+                if is_live(t)
+                    && let Some(d) = indegree.get_mut(t as usize)
+                {
+                    *d += 1;
+                }
+            }
+        }
+        // Kahn's algorithm on the live subgraph: a cycle among live states means infinitely
+        // many words, because every live state is reachable and co-reachable.
+        let mut queue: Vec<u32> = (0..self.states.len() as u32)
+            .filter(|&s| is_live(s) && indegree.get(s as usize) == Some(&0))
+            .collect();
+        let mut removed = 0usize;
+        while let Some(s) = queue.pop() {
+            removed += 1;
+            let Some(st) = self.states.get(s as usize) else {
+                continue;
+            };
+            for &(_, t) in &st.edges {
+                if is_live(t)
+                    && let Some(d) = indegree.get_mut(t as usize)
+                {
+                    *d -= 1;
+                    if *d == 0 {
+                        queue.push(t);
+                    }
+                }
+            }
+        }
+        removed == live.iter().filter(|&&l| l).count()
+    }
+
+    /// The state reached from `from` after reading `s`.
+    fn run(&self, from: u32, s: &str) -> u32 {
+        let mut cur = from;
+        for c in s.chars() {
+            match self.states.get(cur as usize) {
+                Some(st) => cur = st.next(c),
+                None => return cur,
+            }
+        }
+        cur
+    }
+
+    fn state(&self, s: u32) -> Option<&State> {
+        self.states.get(s as usize)
+    }
+
+    /// States from which an accepting state is reachable.
+    fn live(&self) -> Vec<bool> {
+        let n = self.states.len();
+        let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for (s, st) in self.states.iter().enumerate() {
+            for t in st.targets() {
+                if let Some(p) = preds.get_mut(t as usize) {
+                    p.push(s as u32);
+                }
+            }
+        }
+        let mut live: Vec<bool> = self.states.iter().map(|s| s.accept).collect();
+        let mut stack: Vec<u32> = (0..n as u32)
+            .filter(|&s| live.get(s as usize) == Some(&true))
+            .collect();
+        while let Some(s) = stack.pop() {
+            for &p in preds.get(s as usize).map_or(&[][..], |v| v.as_slice()) {
+                if let Some(l) = live.get_mut(p as usize)
+                    && !*l
+                {
+                    *l = true;
+                    stack.push(p);
+                }
+            }
+        }
+        live
+    }
+
+    /// The language of the strings read from state `from` (its residual), re-minimised.
+    fn residual(&self, from: u32) -> Language {
+        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut order: Vec<u32> = vec![from];
+        map.insert(from, 0);
+        let mut i = 0;
+        while let Some(&s) = order.get(i) {
+            i += 1;
+            if let Some(st) = self.state(s) {
+                for t in st.targets() {
+                    if let std::collections::hash_map::Entry::Vacant(e) = map.entry(t) {
+                        e.insert(order.len() as u32);
+                        order.push(t);
+                    }
+                }
+            }
+        }
+        let remap = |t: u32| map.get(&t).copied().unwrap_or(0);
+        let states = order
+            .iter()
+            .filter_map(|&s| self.state(s))
+            .map(|st| State {
+                accept: st.accept,
+                default: remap(st.default),
+                edges: st.edges.iter().map(|&(c, t)| (c, remap(t))).collect(),
+            })
+            .collect();
+        finish(states)
+    }
+
+    /// Product construction: pairs of states reachable from the pair of starts.
+    fn product(
+        &self,
+        other: &Self,
+        what: &str,
+        accept: impl Fn(bool, bool) -> bool,
+    ) -> Result<Self, LanguageError> {
+        let mut pairs: Interner<(u32, u32)> = Interner::new(MAX_STATES, what);
+        pairs.intern((0, 0))?;
+        let mut states: Vec<State> = Vec::new();
+        let mut transitions = 0usize;
+        let mut i = 0;
+        while let Some(&(p, q)) = pairs.keys.get(i) {
+            i += 1;
+            let (Some(a), Some(b)) = (self.state(p), other.state(q)) else {
+                // Unreachable by the invariants; keep a well-formed dead state anyway.
+                states.push(State {
+                    accept: false,
+                    default: 0,
+                    edges: Vec::new(),
+                });
+                continue;
+            };
+            let default = pairs.intern((a.default, b.default))?;
+            let mut edges = Vec::new();
+            let (mut x, mut y) = (0, 0);
+            loop {
+                let (c, tp, tq) = match (a.edges.get(x), b.edges.get(y)) {
+                    (None, None) => break,
+                    (Some(&(c, t)), None) => {
+                        x += 1;
+                        (c, t, b.default)
+                    }
+                    (None, Some(&(c, t))) => {
+                        y += 1;
+                        (c, a.default, t)
+                    }
+                    (Some(&(ca, ta)), Some(&(cb, tb))) => {
+                        if ca < cb {
+                            x += 1;
+                            (ca, ta, b.default)
+                        } else if cb < ca {
+                            y += 1;
+                            (cb, a.default, tb)
+                        } else {
+                            x += 1;
+                            y += 1;
+                            (ca, ta, tb)
+                        }
+                    }
+                };
+                let t = pairs.intern((tp, tq))?;
+                if t != default {
+                    edges.push((c, t));
+                }
+            }
+            transitions += edges.len();
+            if transitions > MAX_TRANSITIONS {
+                return Err(too_complex(what, MAX_TRANSITIONS, "automaton transitions"));
+            }
+            states.push(State {
+                accept: accept(a.accept, b.accept),
+                default,
+                edges,
+            });
+        }
+        Ok(finish(states))
+    }
+
+    /// All strings of a finite language, in lexicographic order, stopping after `limit + 1`
+    /// (so the caller can tell "more than `limit`"). Follows explicit edges only.
+    fn words(&self, limit: usize) -> Vec<String> {
+        let live = self.live();
+        let is_live = |t: u32| live.get(t as usize).copied().unwrap_or(false);
+        let mut out = Vec::new();
+        if !is_live(0) {
+            return out;
+        }
+        // Iterative DFS; children pushed in reverse so they pop in char order.
+        let mut stack: Vec<(u32, String)> = vec![(0, String::new())];
+        // Safety net against cycles: every live node has a word below it, so a finite
+        // language needs at most (limit + 1) * states pops.
+        let mut pops = 0usize;
+        let max_pops = (limit + 1).saturating_mul(self.states.len() + 1);
+        while let Some((s, w)) = stack.pop() {
+            pops += 1;
+            if pops > max_pops {
+                break;
+            }
+            let Some(st) = self.state(s) else { continue };
+            if st.accept {
+                out.push(w.clone());
+                if out.len() > limit {
+                    break;
+                }
+            }
+            for &(c, t) in st.edges.iter().rev() {
+                if is_live(t) {
+                    let mut next = w.clone();
+                    next.push(c);
+                    stack.push((t, next));
+                }
+            }
+        }
+        out
+    }
+
+    /// A shortest string, preferring letters, then digits, then other chars; explicit edges
+    /// only (a string needing an unnamed char has no readable example).
+    fn shortest_word(&self) -> Option<String> {
+        let live = self.live();
+        let is_live = |t: u32| live.get(t as usize).copied().unwrap_or(false);
+        let n = self.states.len();
+        let mut parent: Vec<Option<(u32, char)>> = vec![None; n];
+        let mut seen = vec![false; n];
+        let mut queue = VecDeque::from([0u32]);
+        if let Some(s) = seen.get_mut(0) {
+            *s = true;
+        }
+        while let Some(s) = queue.pop_front() {
+            let Some(st) = self.state(s) else { continue };
+            if st.accept {
+                let mut chars = Vec::new();
+                let mut cur = s;
+                while let Some(Some((p, c))) = parent.get(cur as usize) {
+                    chars.push(*c);
+                    cur = *p;
+                }
+                chars.reverse();
+                return Some(chars.into_iter().collect());
+            }
+            let mut edges: Vec<(char, u32)> = st.edges.clone();
+            edges.sort_by_key(|&(c, _)| readable_order(c));
+            for (c, t) in edges {
+                if is_live(t)
+                    && let Some(flag) = seen.get_mut(t as usize)
+                    && !*flag
+                {
+                    *flag = true;
+                    if let Some(slot) = parent.get_mut(t as usize) {
+                        *slot = Some((s, c));
+                    }
+                    queue.push_back(t);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A glob token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    Star,
+    Any,
+    Lit(char),
+}
+
+/// Subset construction for a glob. NFA state `i` means "the first `i` tokens are matched";
+/// a star at `i` may also be skipped (epsilon to `i + 1`), and loops on any char.
+fn determinise_glob(toks: &[Tok], pattern: &str) -> Result<Language, LanguageError> {
+    let what = format!("glob {:?}", abbreviate(pattern));
+    let n = toks.len();
+    let words = (n + 1).div_ceil(64);
+    let mut star = vec![0u64; words];
+    let mut any = vec![0u64; words];
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Star => set_bit(&mut star, i),
+            Tok::Any => set_bit(&mut any, i),
+            Tok::Lit(_) => {}
+        }
+    }
+    // Memory bound: each DFA state keeps its position set.
+    let limit = MAX_STATES.min(MAX_GLOB_WORDS / words.max(1)).max(1);
+    let closure = |mut set: Vec<u64>| -> Vec<u64> {
+        // Stars are never adjacent, so one pass adds every skip.
+        let skipped = shift_left_one(&and(&set, &star));
+        or_assign(&mut set, &skipped);
+        set
+    };
+    let mut initial = vec![0u64; words];
+    set_bit(&mut initial, 0);
+    let mut sets: Interner<Vec<u64>> = Interner::new(limit, &what);
+    sets.intern(closure(initial))?;
+    let mut states: Vec<State> = Vec::new();
+    let mut transitions = 0usize;
+    let mut i = 0;
+    while let Some(set) = sets.keys.get(i).cloned() {
+        i += 1;
+        // Moves every char makes: stay on a star, advance over `?`.
+        let mut base = and(&set, &star);
+        or_assign(&mut base, &shift_left_one(&and(&set, &any)));
+        // Extra moves of the literal chars at the current positions.
+        let mut lits: Vec<(char, usize)> = Vec::new();
+        for pos in bits(&set) {
+            if let Some(Tok::Lit(c)) = toks.get(pos) {
+                lits.push((*c, pos + 1));
+            }
+        }
+        lits.sort_unstable();
+        let default = sets.intern(closure(base.clone()))?;
+        let mut edges = Vec::new();
+        let mut j = 0;
+        while let Some(&(c, _)) = lits.get(j) {
+            let mut target = base.clone();
+            while let Some(&(c2, next)) = lits.get(j) {
+                if c2 != c {
+                    break;
+                }
+                set_bit(&mut target, next);
+                j += 1;
+            }
+            let t = sets.intern(closure(target))?;
+            if t != default {
+                edges.push((c, t));
+            }
+        }
+        transitions += edges.len();
+        if transitions > MAX_TRANSITIONS {
+            return Err(too_complex(&what, MAX_TRANSITIONS, "automaton transitions"));
+        }
+        states.push(State {
+            accept: has_bit(&set, n),
+            default,
+            edges,
+        });
+    }
+    Ok(finish(states))
+}
+
+fn set_bit(v: &mut [u64], i: usize) {
+    if let Some(w) = v.get_mut(i / 64) {
+        *w |= 1 << (i % 64);
+    }
+}
+
+fn has_bit(v: &[u64], i: usize) -> bool {
+    v.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+}
+
+fn and(a: &[u64], b: &[u64]) -> Vec<u64> {
+    a.iter().zip(b).map(|(x, y)| x & y).collect()
+}
+
+fn or_assign(a: &mut [u64], b: &[u64]) {
+    for (x, y) in a.iter_mut().zip(b) {
+        *x |= y;
+    }
+}
+
+/// Position `i` becomes `i + 1`.
+fn shift_left_one(v: &[u64]) -> Vec<u64> {
+    let mut carry = 0u64;
+    v.iter()
+        .map(|&w| {
+            let out = (w << 1) | carry;
+            carry = w >> 63;
+            out
+        })
+        .collect()
+}
+
+fn bits(v: &[u64]) -> impl Iterator<Item = usize> + '_ {
+    v.iter().enumerate().flat_map(|(wi, &w)| {
+        (0..64)
+            .filter(move |b| w & (1u64 << b) != 0)
+            .map(move |b| wi * 64 + b)
+    })
+}
+
+/// Assigns dense ids to keys in discovery order; `keys` doubles as the work queue.
+struct Interner<K> {
+    ids: HashMap<K, u32>,
+    keys: Vec<K>,
+    limit: usize,
+    what: String,
+}
+
+impl<K: Hash + Eq + Clone> Interner<K> {
+    fn new(limit: usize, what: &str) -> Self {
+        Interner {
+            ids: HashMap::new(),
+            keys: Vec::new(),
+            limit,
+            what: what.to_string(),
+        }
+    }
+
+    fn intern(&mut self, key: K) -> Result<u32, LanguageError> {
+        if let Some(&id) = self.ids.get(&key) {
+            return Ok(id);
+        }
+        if self.keys.len() >= self.limit {
+            return Err(too_complex(&self.what, self.limit, "automaton states"));
+        }
+        let id = self.keys.len() as u32;
+        self.ids.insert(key.clone(), id);
+        self.keys.push(key);
+        Ok(id)
+    }
+}
+
+fn too_complex(what: &str, limit: usize, resource: &'static str) -> LanguageError {
+    LanguageError::TooComplex {
+        what: what.to_string(),
+        limit,
+        resource,
+    }
+}
+
+/// The first 40 chars of a pattern, for error messages.
+fn abbreviate(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().nth(40).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
+/// `c` plus its single-char case mappings, closed under repetition (bounded).
+fn case_variants(c: char) -> Vec<char> {
+    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let first = it.next()?;
+        it.next().is_none().then_some(first)
+    }
+    let mut out = vec![c];
+    let mut i = 0;
+    while let Some(&x) = out.get(i) {
+        i += 1;
+        if out.len() >= 8 {
+            break;
+        }
+        for m in [single(x.to_lowercase()), single(x.to_uppercase())]
+            .into_iter()
+            .flatten()
+        {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Sort key for example strings: letters, then digits, then anything else.
+fn readable_order(c: char) -> (u8, char) {
+    let rank = if c.is_ascii_lowercase() {
+        0
+    } else if c.is_ascii_digit() {
+        1
+    } else {
+        2
+    };
+    (rank, c)
+}
+
+/// Minimises a DFA whose states are all reachable from state 0, and renumbers it.
+fn finish(states: Vec<State>) -> Language {
+    if states.is_empty() {
+        return Language::nothing();
+    }
+    let block_of = match dense_table(&states) {
+        Some((k, table)) => hopcroft(&states, k, &table),
+        None => prune_blocks(&states),
+    };
+    quotient(&states, &block_of)
+}
+
+/// The transition table over char classes (chars whose edges agree in every state share a
+/// class; class 0 is "any other char"), or `None` when it would be too large.
+fn dense_table(states: &[State]) -> Option<(usize, Vec<u32>)> {
+    let mut signature: HashMap<char, Vec<(u32, u32)>> = HashMap::new();
+    for (s, st) in states.iter().enumerate() {
+        for &(c, t) in &st.edges {
+            signature.entry(c).or_default().push((s as u32, t));
+        }
+    }
+    let mut class_of_signature: HashMap<Vec<(u32, u32)>, usize> = HashMap::new();
+    let mut class_of_char: HashMap<char, usize> = HashMap::new();
+    for (c, sig) in signature {
+        let next = class_of_signature.len() + 1;
+        let class = *class_of_signature.entry(sig).or_insert(next);
+        class_of_char.insert(c, class);
+    }
+    let k = class_of_signature.len() + 1;
+    let cells = states.len().checked_mul(k)?;
+    if cells > MAX_MINIMISE_CELLS {
+        return None;
+    }
+    let mut table = Vec::with_capacity(cells);
+    for st in states {
+        table.extend(std::iter::repeat_n(st.default, k));
+    }
+    for (s, st) in states.iter().enumerate() {
+        for &(c, t) in &st.edges {
+            if let Some(cell) = class_of_char
+                .get(&c)
+                .and_then(|&class| table.get_mut(s * k + class))
+            {
+                *cell = t;
+            }
+        }
+    }
+    Some((k, table))
+}
+
+/// Hopcroft's algorithm: the coarsest partition of states compatible with acceptance and
+/// transitions. Returns the block of each state.
+fn hopcroft(states: &[State], k: usize, table: &[u32]) -> Vec<u32> {
+    let n = states.len();
+    // Inverse transitions per (class, target) in compressed rows.
+    let mut start = vec![0usize; k * n + 1];
+    for s in 0..n {
+        for a in 0..k {
+            if let Some(&t) = table.get(s * k + a)
+                && let Some(c) = start.get_mut(a * n + t as usize + 1)
+            {
+                *c += 1;
+            }
+        }
+    }
+    for i in 1..start.len() {
+        let prev = start.get(i - 1).copied().unwrap_or(0);
+        if let Some(c) = start.get_mut(i) {
+            *c += prev;
+        }
+    }
+    let mut fill = start.clone();
+    let mut preds = vec![0u32; k * n];
+    for s in 0..n {
+        for a in 0..k {
+            if let Some(&t) = table.get(s * k + a)
+                && let Some(f) = fill.get_mut(a * n + t as usize)
+            {
+                if let Some(slot) = preds.get_mut(*f) {
+                    *slot = s as u32;
+                }
+                *f += 1;
+            }
+        }
+    }
+
+    // Partition as ranges of a permutation, so a split costs only the moved elements.
+    let mut elems: Vec<u32> = (0..n as u32).collect();
+    elems.sort_by_key(|&s| !states.get(s as usize).is_some_and(|st| st.accept));
+    let mut pos = vec![0usize; n];
+    for (i, &s) in elems.iter().enumerate() {
+        if let Some(p) = pos.get_mut(s as usize) {
+            *p = i;
+        }
+    }
+    let accepting = states.iter().filter(|s| s.accept).count();
+    let mut blocks: Vec<(usize, usize)> = Vec::new();
+    let mut block_of = vec![0u32; n];
+    if accepting > 0 && accepting < n {
+        blocks.push((0, accepting));
+        blocks.push((accepting, n));
+        for &s in elems.get(accepting..).unwrap_or(&[]) {
+            if let Some(b) = block_of.get_mut(s as usize) {
+                *b = 1;
+            }
+        }
+    } else {
+        return block_of;
+    }
+    let mut marked = vec![0usize; 2];
+    let mut in_work = vec![false; 2 * k];
+    let smaller = if accepting <= n - accepting { 0 } else { 1 };
+    let mut work: Vec<(usize, usize)> = (0..k).map(|a| (smaller, a)).collect();
+    for a in 0..k {
+        if let Some(w) = in_work.get_mut(smaller * k + a) {
+            *w = true;
+        }
+    }
+    let mut touched: Vec<usize> = Vec::new();
+    while let Some((b, a)) = work.pop() {
+        if let Some(w) = in_work.get_mut(b * k + a) {
+            *w = false;
+        }
+        let Some(&(bs, be)) = blocks.get(b) else {
+            continue;
+        };
+        let splitter: Vec<u32> = elems.get(bs..be).unwrap_or(&[]).to_vec();
+        for q in splitter {
+            let row = a * n + q as usize;
+            let (ps, pe) = (
+                start.get(row).copied().unwrap_or(0),
+                start.get(row + 1).copied().unwrap_or(0),
+            );
+            for &p in preds.get(ps..pe).unwrap_or(&[]) {
+                let pb = block_of.get(p as usize).copied().unwrap_or(0) as usize;
+                let (Some(&(ys, _)), Some(m)) = (blocks.get(pb), marked.get(pb).copied()) else {
+                    continue;
+                };
+                if m == 0 {
+                    touched.push(pb);
+                }
+                // Move p to the marked front of its block.
+                let from = pos.get(p as usize).copied().unwrap_or(0);
+                let to = ys + m;
+                elems.swap(from, to);
+                if let Some(&moved) = elems.get(from)
+                    && let Some(pm) = pos.get_mut(moved as usize)
+                {
+                    *pm = from;
+                }
+                if let Some(pp) = pos.get_mut(p as usize) {
+                    *pp = to;
+                }
+                if let Some(mm) = marked.get_mut(pb) {
+                    *mm += 1;
+                }
+            }
+        }
+        for y in touched.drain(..) {
+            let m = marked.get(y).copied().unwrap_or(0);
+            if let Some(mm) = marked.get_mut(y) {
+                *mm = 0;
+            }
+            let Some(&(ys, ye)) = blocks.get(y) else {
+                continue;
+            };
+            if m == 0 || m == ye - ys {
+                continue;
+            }
+            let new = blocks.len();
+            blocks.push((ys, ys + m));
+            if let Some(old) = blocks.get_mut(y) {
+                *old = (ys + m, ye);
+            }
+            marked.push(0);
+            in_work.extend(std::iter::repeat_n(false, k));
+            for &s in elems.get(ys..ys + m).unwrap_or(&[]) {
+                if let Some(bo) = block_of.get_mut(s as usize) {
+                    *bo = new as u32;
+                }
+            }
+            let rest = ye - ys - m;
+            for c in 0..k {
+                let pending = in_work.get(y * k + c).copied().unwrap_or(false);
+                let add = if pending || m <= rest { new } else { y };
+                if let Some(w) = in_work.get_mut(add * k + c)
+                    && !*w
+                {
+                    *w = true;
+                    work.push((add, c));
+                }
+            }
+        }
+    }
+    block_of
+}
+
+/// Fallback when minimisation is too expensive: merge only the dead states.
+fn prune_blocks(states: &[State]) -> Vec<u32> {
+    let lang = Language {
+        states: states.to_vec(),
+    };
+    let live = lang.live();
+    let dead = states.len() as u32;
+    (0..states.len() as u32)
+        .map(|s| {
+            if live.get(s as usize) == Some(&true) {
+                s
+            } else {
+                dead
+            }
+        })
+        .collect()
+}
+
+/// The quotient automaton by `block_of`, numbered breadth-first from the start.
+fn quotient(states: &[State], block_of: &[u32]) -> Language {
+    let block = |s: u32| block_of.get(s as usize).copied().unwrap_or(0);
+    let mut representative: HashMap<u32, u32> = HashMap::new();
+    for s in (0..states.len() as u32).rev() {
+        representative.insert(block(s), s);
+    }
+    let mut new_id: HashMap<u32, u32> = HashMap::new();
+    let mut order: Vec<u32> = vec![block(0)];
+    new_id.insert(block(0), 0);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&b) = order.get(i) {
+        i += 1;
+        let Some(st) = representative.get(&b).and_then(|&r| states.get(r as usize)) else {
+            continue;
+        };
+        let mut id_of = |t: u32| -> u32 {
+            let tb = block(t);
+            *new_id.entry(tb).or_insert_with(|| {
+                order.push(tb);
+                order.len() as u32 - 1
+            })
+        };
+        let default_block = block(st.default);
+        let mut edges = Vec::with_capacity(st.edges.len());
+        for &(c, t) in &st.edges {
+            if block(t) != default_block {
+                edges.push((c, id_of(t)));
+            }
+        }
+        let default = id_of(st.default);
+        out.push(State {
+            accept: st.accept,
+            default,
+            edges,
+        });
+    }
+    Language { states: out }
+}
+
+// ---------------------------------------------------------------------------------------
+// Classification into ServiceAccounts
+// ---------------------------------------------------------------------------------------
+
+/// Who a `sub` language admits: `L ∩ {system:serviceaccount:<ns>:<sa>}` with `ns` a DNS-1123
+/// label and `sa` a DNS-1123 subdomain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectSet {
+    /// No valid subject at all.
+    Nobody,
+    /// Every ServiceAccount of the cluster, or all but finitely many (co-finite).
+    Unrestricted,
+    /// Infinitely many namespaces (a wildcard or prefix namespace), or more than
+    /// [`ENUMERATION_LIMIT`] of them, but not unrestricted. `examples` are a few admitted
+    /// subjects (full `sub` strings).
+    UnboundedNamespaces { examples: Vec<String> },
+    /// Finitely many namespaces, sorted by name.
+    Scoped(Vec<NamespaceScope>),
+}
+
+/// The ServiceAccounts admitted in one namespace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceScope {
+    pub namespace: String,
+    pub service_accounts: Scope,
+}
+
+/// Which ServiceAccount names of one namespace are admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every valid name.
+    Every,
+    /// Infinitely many names (or more than [`ENUMERATION_LIMIT`]), but not all. The string
+    /// is a glob such as `api-*` when one describes the set exactly (`*` here means any run
+    /// of valid name chars); otherwise it is a description containing spaces, such as
+    /// `"api-*" or "web-*"`, `any name except "admin"` or
+    /// `finitely many names, over the 1000-name listing limit, e.g. "aaa", "aab", "aac"`.
+    Matching(String),
+    /// Finitely many names, sorted.
+    Names(Vec<String>),
+}
+
+/// Classifies the admitted subjects of `lang`.
+///
+/// Simplifications: name lengths are unbounded (so `pay*` admits infinitely many
+/// namespaces); otherwise the DNS-1123 rules are enforced (namespace: `[a-z0-9-]`, starting
+/// and ending alphanumeric; ServiceAccount: dot-separated labels of that form). Finite sets
+/// with more than [`ENUMERATION_LIMIT`] namespaces are reported as
+/// [`SubjectSet::UnboundedNamespaces`]; at most [`ENUMERATION_LIMIT`] ServiceAccount names
+/// are listed in total, larger finite sets become [`Scope::Matching`] descriptions.
+pub fn classify(lang: &Language) -> Result<SubjectSet, LanguageError> {
+    let shape = subject_shape();
+    let admitted = lang.intersect(&shape)?;
+    if admitted.is_empty() {
+        return Ok(SubjectSet::Nobody);
+    }
+    if shape.difference(lang)?.is_finite() {
+        return Ok(SubjectSet::Unrestricted);
+    }
+    let graph = NamespaceGraph::new(&admitted);
+    if graph.has_cycle() {
+        return Ok(SubjectSet::UnboundedNamespaces {
+            examples: graph.examples(),
+        });
+    }
+    let Some(namespaces) = graph.namespaces(ENUMERATION_LIMIT) else {
+        return Ok(SubjectSet::UnboundedNamespaces {
+            examples: graph.examples(),
+        });
+    };
+    let names = service_account_names();
+    let mut budget = Budget {
+        names: ENUMERATION_LIMIT,
+        pattern_checks: PATTERN_CHECK_BUDGET,
+    };
+    let mut scopes = Vec::with_capacity(namespaces.len());
+    for (namespace, state) in namespaces {
+        let after_colon = admitted.state(state).map_or(0, |st| st.next(':'));
+        let residual = admitted.residual(after_colon);
+        let service_accounts = scope_of(&residual, &names, &mut budget)?;
+        scopes.push(NamespaceScope {
+            namespace,
+            service_accounts,
+        });
+    }
+    scopes.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    Ok(SubjectSet::Scoped(scopes))
+}
+
+impl SubjectSet {
+    /// One human-readable line per admitted namespace scope or name.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            SubjectSet::Nobody => vec![
+                "nobody: no valid system:serviceaccount:<namespace>:<name> subject is admitted"
+                    .to_string(),
+            ],
+            SubjectSet::Unrestricted => {
+                vec!["unrestricted: every ServiceAccount of the cluster".to_string()]
+            }
+            SubjectSet::UnboundedNamespaces { examples } => {
+                let mut line = format!(
+                    "unbounded: an open-ended set of namespaces (infinitely many, or more than {ENUMERATION_LIMIT})"
+                );
+                if !examples.is_empty() {
+                    line.push_str(&format!(" (e.g. {})", examples.join(", ")));
+                }
+                vec![line]
+            }
+            SubjectSet::Scoped(scopes) => scopes
+                .iter()
+                .flat_map(|scope| {
+                    let ns = &scope.namespace;
+                    match &scope.service_accounts {
+                        Scope::Every => vec![format!("every ServiceAccount in namespace {ns}")],
+                        Scope::Matching(p) if p.contains(char::is_whitespace) => {
+                            vec![format!("ServiceAccounts matching {p} in namespace {ns}")]
+                        }
+                        Scope::Matching(p) => {
+                            vec![format!(
+                                "ServiceAccounts matching \"{p}\" in namespace {ns}"
+                            )]
+                        }
+                        Scope::Names(names) => names.iter().map(|n| format!("{ns}/{n}")).collect(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What is left of the per-call enumeration and pattern-search allowances.
+struct Budget {
+    names: usize,
+    pattern_checks: usize,
+}
+
+/// The scope of one namespace, from the language of its ServiceAccount names (a subset of
+/// `names`, the language of all valid names).
+fn scope_of(
+    residual: &Language,
+    names: &Language,
+    budget: &mut Budget,
+) -> Result<Scope, LanguageError> {
+    let missing = names.difference(residual)?;
+    if missing.is_empty() {
+        return Ok(Scope::Every);
+    }
+    if residual.is_finite() {
+        let words = residual.words(budget.names);
+        if words.len() <= budget.names {
+            budget.names -= words.len();
+            return Ok(Scope::Names(words));
+        }
+        budget.names = 0;
+        return Ok(Scope::Matching(format!(
+            "finitely many names, over the {ENUMERATION_LIMIT}-name listing limit, e.g. {}",
+            quoted_list(residual.words_shortest(3).iter())
+        )));
+    }
+    if missing.is_finite() {
+        let excluded = missing.words(10);
+        let mut text = format!("any name except {}", quoted_list(excluded.iter().take(10)));
+        if excluded.len() > 10 {
+            text.push_str(" and more");
+        }
+        return Ok(Scope::Matching(text));
+    }
+    if let Some(globs) = glob_cover(residual, names, &mut budget.pattern_checks)? {
+        return Ok(Scope::Matching(match globs.as_slice() {
+            [single] => single.clone(),
+            _ => globs
+                .iter()
+                .map(|g| format!("\"{g}\""))
+                .collect::<Vec<_>>()
+                .join(" or "),
+        }));
+    }
+    let examples = residual.words_shortest(3);
+    Ok(Scope::Matching(format!(
+        "a pattern with no simple glob form, e.g. {}",
+        quoted_list(examples.iter())
+    )))
+}
+
+fn quoted_list<'a>(items: impl Iterator<Item = &'a String>) -> String {
+    items
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Language {
+    /// Up to `count` distinct short strings: the shortest, then shortest ones of what is left.
+    fn words_shortest(&self, count: usize) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = self.clone();
+        while out.len() < count {
+            let Some(w) = rest.shortest_word() else { break };
+            match rest.difference(&Language::literal(&w)) {
+                Ok(r) => rest = r,
+                Err(_) => break,
+            }
+            out.push(w);
+        }
+        out
+    }
+}
+
+/// Tries to write `target` (a subset of `universe`) as a union of at most
+/// [`MAX_PATTERN_ALTERNATIVES`] globs `x*y` or literals, each intersected with `universe`.
+/// Greedy: take a shortest remaining word `w`, find the most general `x*y` with `x` a prefix
+/// and `y` a suffix of `w` that stays inside `target`, subtract it, repeat.
+fn glob_cover(
+    target: &Language,
+    universe: &Language,
+    checks: &mut usize,
+) -> Result<Option<Vec<String>>, LanguageError> {
+    let mut remaining = target.clone();
+    let mut globs = Vec::new();
+    // `x*y` (intersected with the universe) lies inside the target.
+    let fits = |x: &str, y: &str, checks: &mut usize| -> Result<Option<bool>, LanguageError> {
+        if *checks == 0 {
+            return Ok(None);
+        }
+        *checks -= 1;
+        let g = Language::glob(&format!("{x}*{y}"))?;
+        Ok(Some(g.intersect(universe)?.difference(target)?.is_empty()))
+    };
+    while !remaining.is_empty() {
+        if globs.len() >= MAX_PATTERN_ALTERNATIVES {
+            return Ok(None);
+        }
+        let Some(w) = remaining.shortest_word() else {
+            return Ok(None);
+        };
+        let chars: Vec<char> = w.chars().collect();
+        let len = chars.len();
+        if len > 64 {
+            return Ok(None);
+        }
+        let part = |from: usize, to: usize| -> String {
+            chars.get(from..to).unwrap_or(&[]).iter().collect()
+        };
+        // Fitting is monotone: a longer prefix or suffix only shrinks `x*y`. Walk the
+        // staircase of minimal suffix lengths per prefix length: O(len) checks.
+        let mut best: Option<(usize, usize)> = None;
+        let mut suffix = len;
+        for prefix in 0..=len {
+            suffix = suffix.min(len - prefix);
+            match fits(&part(0, prefix), &part(len - suffix, len), checks)? {
+                None => return Ok(None),
+                Some(false) => continue,
+                Some(true) => {}
+            }
+            while suffix > 0 {
+                match fits(&part(0, prefix), &part(len - suffix + 1, len), checks)? {
+                    None => return Ok(None),
+                    Some(true) => suffix -= 1,
+                    Some(false) => break,
+                }
+            }
+            // Prefer the most general glob; on ties the longer prefix (`api-*` over `*-api`).
+            if best.is_none_or(|(bp, bs)| prefix + suffix <= bp + bs) {
+                best = Some((prefix, suffix));
+            }
+        }
+        let (glob_text, covered) = match best {
+            Some((p, s)) => {
+                let text = format!("{}*{}", part(0, p), part(len - s, len));
+                let lang = Language::glob(&text)?;
+                (text, lang)
+            }
+            None => (w.clone(), Language::literal(&w)),
+        };
+        remaining = remaining.difference(&covered)?;
+        globs.push(glob_text);
+    }
+    Ok(Some(globs))
+}
+
+/// The namespace segment of the admitted language: states reached after
+/// `system:serviceaccount:` and before the second `:`.
+struct NamespaceGraph<'a> {
+    lang: &'a Language,
+    start: u32,
+    /// States on some path from `start` to an exit (the useful namespace states).
+    useful: Vec<bool>,
+    /// States whose `:` transition leads to at least one valid ServiceAccount name.
+    exit: Vec<bool>,
+}
+
+impl<'a> NamespaceGraph<'a> {
+    fn new(lang: &'a Language) -> Self {
+        let n = lang.states.len();
+        let live = lang.live();
+        let is_live = |t: u32| live.get(t as usize).copied().unwrap_or(false);
+        let start = lang.run(0, SUBJECT_PREFIX);
+        // Forward: states reachable by namespace chars (anything but ':').
+        let mut reach = vec![false; n];
+        let mut stack = vec![start];
+        if let Some(r) = reach.get_mut(start as usize) {
+            *r = true;
+        }
+        let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+        while let Some(s) = stack.pop() {
+            for t in Self::successors(lang, s, &is_live) {
+                if let Some(p) = preds.get_mut(t as usize) {
+                    p.push(s);
+                }
+                if let Some(r) = reach.get_mut(t as usize)
+                    && !*r
+                {
+                    *r = true;
+                    stack.push(t);
+                }
+            }
+        }
+        let exit: Vec<bool> = (0..n as u32)
+            .map(|s| {
+                reach.get(s as usize) == Some(&true)
+                    && lang.state(s).is_some_and(|st| is_live(st.next(':')))
+            })
+            .collect();
+        // Backward from the exits within the reachable part.
+        let mut useful = exit.clone();
+        let mut stack: Vec<u32> = (0..n as u32)
+            .filter(|&s| exit.get(s as usize) == Some(&true))
+            .collect();
+        while let Some(s) = stack.pop() {
+            for &p in preds.get(s as usize).map_or(&[][..], |v| v.as_slice()) {
+                if let Some(u) = useful.get_mut(p as usize)
+                    && !*u
+                {
+                    *u = true;
+                    stack.push(p);
+                }
+            }
+        }
+        NamespaceGraph {
+            lang,
+            start,
+            useful,
+            exit,
+        }
+    }
+
+    /// Namespace-char successors leading somewhere live. The default edge is included for
+    /// completeness; inside the subject shape it is always dead.
+    fn successors(lang: &Language, s: u32, is_live: &dyn Fn(u32) -> bool) -> Vec<u32> {
+        let Some(st) = lang.state(s) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u32> = st
+            .edges
+            .iter()
+            .filter(|&&(c, t)| c != ':' && is_live(t))
+            .map(|&(_, t)| t)
+            .collect();
+        if is_live(st.default) {
+            out.push(st.default);
+        }
+        out
+    }
+
+    fn is_useful(&self, s: u32) -> bool {
+        self.useful.get(s as usize).copied().unwrap_or(false)
+    }
+
+    fn is_exit(&self, s: u32) -> bool {
+        self.exit.get(s as usize).copied().unwrap_or(false)
+    }
+
+    /// Namespace-char edges between useful states, in char order (explicit edges only).
+    fn edges(&self, s: u32) -> Vec<(char, u32)> {
+        self.lang.state(s).map_or_else(Vec::new, |st| {
+            st.edges
+                .iter()
+                .filter(|&&(c, t)| c != ':' && self.is_useful(t))
+                .copied()
+                .collect()
+        })
+    }
+
+    /// A cycle among useful states means infinitely many namespaces.
+    fn has_cycle(&self) -> bool {
+        let n = self.useful.len();
+        let useful_default = |s: u32| {
+            self.lang
+                .state(s)
+                .map(|st| st.default)
+                .filter(|&d| self.is_useful(d))
+        };
+        let mut indegree = vec![0usize; n];
+        for s in (0..n as u32).filter(|&s| self.is_useful(s)) {
+            let targets = self
+                .edges(s)
+                .into_iter()
+                .map(|(_, t)| t)
+                .chain(useful_default(s));
+            for t in targets {
+                if let Some(d) = indegree.get_mut(t as usize) {
+                    *d += 1;
+                }
+            }
+        }
+        let mut queue: Vec<u32> = (0..n as u32)
+            .filter(|&s| self.is_useful(s) && indegree.get(s as usize) == Some(&0))
+            .collect();
+        let mut removed = 0;
+        while let Some(s) = queue.pop() {
+            removed += 1;
+            let targets = self
+                .edges(s)
+                .into_iter()
+                .map(|(_, t)| t)
+                .chain(useful_default(s));
+            for t in targets {
+                if let Some(d) = indegree.get_mut(t as usize) {
+                    *d -= 1;
+                    if *d == 0 {
+                        queue.push(t);
+                    }
+                }
+            }
+        }
+        removed != self.useful.iter().filter(|&&u| u).count()
+    }
+
+    /// The admitted namespaces (acyclic case) with the state reached after each, or `None`
+    /// if there are more than `limit`.
+    fn namespaces(&self, limit: usize) -> Option<Vec<(String, u32)>> {
+        let mut out = Vec::new();
+        if !self.is_useful(self.start) {
+            return Some(out);
+        }
+        let mut stack = vec![(self.start, String::new())];
+        // Every useful state leads to an exit, so a DAG walk producing `limit + 1` names
+        // pops at most (limit + 1) * states nodes; the cap is a safety net.
+        let max_pops = (limit + 1).saturating_mul(self.useful.len() + 1);
+        let mut pops = 0usize;
+        while let Some((s, name)) = stack.pop() {
+            pops += 1;
+            if pops > max_pops {
+                return None;
+            }
+            if self.is_exit(s) {
+                out.push((name.clone(), s));
+                if out.len() > limit {
+                    return None;
+                }
+            }
+            for (c, t) in self.edges(s).into_iter().rev() {
+                let mut next = name.clone();
+                next.push(c);
+                stack.push((t, next));
+            }
+        }
+        Some(out)
+    }
+
+    /// A few admitted subjects with distinct namespaces, shortest namespaces first (letters
+    /// before digits). Iterative deepening over the namespace length, pruned by the distance
+    /// to the nearest exit, so long mandatory parts (`*-*`) do not make it search blindly.
+    fn examples(&self) -> Vec<String> {
+        const WANTED: usize = 3;
+        const MAX_POPS: usize = 20_000;
+        let dist = self.distance_to_exit();
+        let dist_of = |s: u32| dist.get(s as usize).copied().flatten();
+        let mut out: Vec<String> = Vec::new();
+        let Some(shortest) = dist_of(self.start) else {
+            return out;
+        };
+        let mut pops = 0usize;
+        for length in shortest..shortest.saturating_add(8) {
+            let mut stack = vec![(self.start, String::new(), 0usize)];
+            while let Some((s, ns, len)) = stack.pop() {
+                pops += 1;
+                if pops > MAX_POPS || out.len() >= WANTED {
+                    return out;
+                }
+                if len == length {
+                    if self.is_exit(s) {
+                        let after = self.lang.state(s).map_or(0, |st| st.next(':'));
+                        if let Some(sa) = self.lang.residual(after).shortest_word() {
+                            out.push(format!("{SUBJECT_PREFIX}{ns}:{sa}"));
+                        }
+                    }
+                    continue;
+                }
+                let mut edges = self.edges(s);
+                edges.sort_by_key(|&(c, _)| std::cmp::Reverse(readable_order(c)));
+                for (c, t) in edges {
+                    if dist_of(t).is_some_and(|d| len + 1 + d <= length) {
+                        let mut next = ns.clone();
+                        next.push(c);
+                        stack.push((t, next, len + 1));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Fewest namespace chars from each useful state to an exit.
+    fn distance_to_exit(&self) -> Vec<Option<usize>> {
+        let n = self.useful.len();
+        let mut preds: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for s in (0..n as u32).filter(|&s| self.is_useful(s)) {
+            for (_, t) in self.edges(s) {
+                if let Some(p) = preds.get_mut(t as usize) {
+                    p.push(s);
+                }
+            }
+        }
+        let mut dist: Vec<Option<usize>> = vec![None; n];
+        let mut queue: VecDeque<u32> = VecDeque::new();
+        for s in (0..n as u32).filter(|&s| self.is_exit(s)) {
+            if let Some(d) = dist.get_mut(s as usize) {
+                *d = Some(0);
+                queue.push_back(s);
+            }
+        }
+        while let Some(s) = queue.pop_front() {
+            let next = dist.get(s as usize).copied().flatten().unwrap_or(0) + 1;
+            for &p in preds.get(s as usize).map_or(&[][..], |v| v.as_slice()) {
+                if let Some(d) = dist.get_mut(p as usize)
+                    && d.is_none()
+                {
+                    *d = Some(next);
+                    queue.push_back(p);
+                }
+            }
+        }
+        dist
+    }
+}
+
+/// Chars allowed in DNS names, in the order their edges are listed.
+fn alphanumerics() -> impl Iterator<Item = char> {
+    ('0'..='9').chain('a'..='z')
+}
+
+fn state_with(accept: bool, default: u32, mut edges: Vec<(char, u32)>) -> State {
+    edges.sort_unstable();
+    State {
+        accept,
+        default,
+        edges,
+    }
+}
+
+/// DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, unbounded length) starting at state
+/// `base`; `exit` is an extra edge taken after a complete label (the `:` after a namespace).
+/// Returns three states: start, "last char alphanumeric", "last char '-'".
+fn label_states(base: u32, dead: u32, accept_end: bool, exit: Option<(char, u32)>) -> Vec<State> {
+    let (alnum, dash) = (base + 1, base + 2);
+    let to_alnum: Vec<(char, u32)> = alphanumerics().map(|c| (c, alnum)).collect();
+    let mut after_alnum = to_alnum.clone();
+    after_alnum.push(('-', dash));
+    after_alnum.extend(exit);
+    let mut after_dash = to_alnum.clone();
+    after_dash.push(('-', dash));
+    vec![
+        state_with(false, dead, to_alnum),
+        state_with(accept_end, dead, after_alnum),
+        state_with(false, dead, after_dash),
+    ]
+}
+
+/// Valid ServiceAccount names: DNS-1123 subdomains (dot-separated labels), unbounded length.
+fn service_account_names() -> Language {
+    // 0 start, 1 alnum (accepting), 2 dash, 3 dot, 4 dead.
+    let mut states = label_states(0, 4, true, None);
+    if let Some(alnum) = states.get_mut(1) {
+        alnum.edges.push(('.', 3));
+        alnum.edges.sort_unstable();
+    }
+    states.push(state_with(
+        false,
+        4,
+        alphanumerics().map(|c| (c, 1)).collect(),
+    ));
+    states.push(state_with(false, 4, Vec::new()));
+    finish(states)
+}
+
+/// Every valid subject: `system:serviceaccount:<dns-1123 label>:<dns-1123 subdomain>`.
+fn subject_shape() -> Language {
+    let prefix: Vec<char> = SUBJECT_PREFIX.chars().collect();
+    let p = prefix.len() as u32;
+    // Layout: prefix states 0..p, namespace label p..p+3, name states p+3..p+7, dead p+7.
+    let (sa_start, dead) = (p + 3, p + 7);
+    let mut states: Vec<State> = prefix
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| state_with(false, dead, vec![(c, i as u32 + 1)]))
+        .collect();
+    states.extend(label_states(p, dead, false, Some((':', sa_start))));
+    let mut names = label_states(sa_start, dead, true, None);
+    if let Some(alnum) = names.get_mut(1) {
+        alnum.edges.push(('.', sa_start + 3));
+        alnum.edges.sort_unstable();
+    }
+    states.extend(names);
+    states.push(state_with(
+        false,
+        dead,
+        alphanumerics().map(|c| (c, sa_start + 1)).collect(),
+    ));
+    states.push(state_with(false, dead, Vec::new()));
+    finish(states)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::{Duration, Instant};
+
+    /// Reference `StringLike` matcher: textbook dynamic programming over (pattern, input).
+    fn reference_glob(pattern: &str, s: &str) -> bool {
+        let p: Vec<char> = pattern.chars().collect();
+        let s: Vec<char> = s.chars().collect();
+        // m[i][j]: p[..i] matches s[..j]
+        let mut m = vec![vec![false; s.len() + 1]; p.len() + 1];
+        m[0][0] = true;
+        for i in 1..=p.len() {
+            for j in 0..=s.len() {
+                m[i][j] = match p[i - 1] {
+                    '*' => m[i - 1][j] || (j > 0 && m[i][j - 1]),
+                    '?' => j > 0 && m[i - 1][j - 1],
+                    c => j > 0 && s[j - 1] == c && m[i - 1][j - 1],
+                };
+            }
+        }
+        m[p.len()][s.len()]
+    }
+
+    fn g(p: &str) -> Language {
+        Language::glob(p).expect("glob within limits")
+    }
+
+    fn sub(ns: &str, sa: &str) -> String {
+        format!("system:serviceaccount:{ns}:{sa}")
+    }
+
+    fn scoped(items: &[(&str, Scope)]) -> SubjectSet {
+        SubjectSet::Scoped(
+            items
+                .iter()
+                .map(|(ns, scope)| NamespaceScope {
+                    namespace: ns.to_string(),
+                    service_accounts: scope.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    fn names(v: &[&str]) -> Scope {
+        Scope::Names(v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn basic_languages() {
+        let cases: &[(Language, &str, bool)] = &[
+            (Language::nothing(), "", false),
+            (Language::nothing(), "a", false),
+            (Language::everything(), "", true),
+            (Language::everything(), "any thing \u{1F600}", true),
+            (Language::literal(""), "", true),
+            (Language::literal(""), "a", false),
+            (Language::literal("abc"), "abc", true),
+            (Language::literal("abc"), "ab", false),
+            (Language::literal("abc"), "abcd", false),
+            (Language::literal("a*?"), "a*?", true),
+            (Language::literal("a*?"), "abc", false),
+            (Language::literal_ignore_case("Pay"), "pAY", true),
+            (Language::literal_ignore_case("Pay"), "pay", true),
+            (Language::literal_ignore_case("Pay"), "pax", false),
+            (Language::literal_ignore_case("straße"), "STRASSE", false),
+            (Language::literal_ignore_case("ärger"), "ÄRGER", true),
+            (Language::literal_ignore_case("\u{212A}"), "k", true),
+        ];
+        for (i, (lang, s, want)) in cases.iter().enumerate() {
+            assert_eq!(lang.contains(s), *want, "case {i}: {s:?}");
+        }
+        assert!(Language::nothing().is_empty());
+        assert!(!Language::literal("").is_empty());
+        assert!(Language::literal("abc").is_finite());
+        assert!(!Language::everything().is_finite());
+    }
+
+    #[test]
+    fn globs() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("*", "", true),
+            ("*", "a:b:c", true),
+            ("?", "", false),
+            ("?", "x", true),
+            ("?", "xy", false),
+            ("a*b", "ab", true),
+            ("a*b", "a:::b", true),
+            ("a*b", "a:::bc", false),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("**a**", "a", true),
+            ("*a*a*", "aa", true),
+            ("*a*a*", "a", false),
+            ("system:serviceaccount:*", "system:serviceaccount:a:b", true),
+            ("system:serviceaccount:*", "system:serviceaccount", false),
+            (
+                "system:serviceaccount:pay*:api",
+                "system:serviceaccount:payments:api",
+                true,
+            ),
+            (
+                "system:serviceaccount:pay*:api",
+                "system:serviceaccount:pay:x:api",
+                true,
+            ),
+            (
+                "system:serviceaccount:pay*:api",
+                "system:serviceaccount:pay:web",
+                false,
+            ),
+            ("é?ü*", "éxü", true),
+            ("", "", true),
+            ("", "a", false),
+        ];
+        for (p, s, want) in cases {
+            assert_eq!(g(p).contains(s), *want, "glob {p:?} on {s:?}");
+            assert_eq!(reference_glob(p, s), *want, "reference {p:?} on {s:?}");
+        }
+    }
+
+    #[test]
+    fn boolean_operations() {
+        let a = g("system:serviceaccount:*");
+        let b = g("system:serviceaccount:payments:*");
+        let c = Language::literal("system:serviceaccount:payments:api");
+        let union = b.union(&Language::literal("x")).unwrap();
+        assert!(union.contains("x") && union.contains(&sub("payments", "a")));
+        assert!(!union.contains("y"));
+
+        let inter = a.intersect(&g("*:api")).unwrap();
+        assert!(inter.contains(&sub("x", "api")));
+        assert!(!inter.contains(&sub("x", "web")));
+        assert!(!inter.contains("other:api"));
+
+        let diff = b.difference(&c).unwrap();
+        assert!(diff.contains(&sub("payments", "web")));
+        assert!(!diff.contains(&sub("payments", "api")));
+
+        let comp = b.complement();
+        assert!(comp.contains(""));
+        assert!(comp.contains(&sub("other", "api")));
+        assert!(!comp.contains(&sub("payments", "api")));
+        assert!(comp.complement().contains(&sub("payments", "api")));
+
+        assert!(b.is_subset_of(&a).unwrap());
+        assert!(!a.is_subset_of(&b).unwrap());
+        assert!(c.is_subset_of(&b).unwrap());
+        assert!(a.difference(&a).unwrap().is_empty());
+        assert!(a.intersect(&a.complement()).unwrap().is_empty());
+        assert!(a.union(&a.complement()).unwrap().complement().is_empty());
+        // Minimisation: the same language from different constructions has the same size.
+        let x = g("a*").union(&g("a*b")).unwrap();
+        assert_eq!(x.states.len(), g("a*").states.len());
+        assert_eq!(Language::everything().union(&b).unwrap().states.len(), 1);
+    }
+
+    #[test]
+    fn hostile_globs_are_fast_or_refused() {
+        let started = Instant::now();
+        let many_stars = g("*a*a*a*a*a*a*a*a*a*a*a*a*b");
+        assert!(many_stars.contains("aaaaaaaaaaaab"));
+        assert!(!many_stars.contains("aaaaaaaaaaab"));
+        assert!(many_stars.states.len() < 64);
+
+        let blowup = format!("*a{}", "?".repeat(20));
+        let err = Language::glob(&blowup).unwrap_err();
+        let LanguageError::TooComplex { limit, .. } = &err;
+        assert_eq!(*limit, MAX_STATES);
+        assert!(err.to_string().contains("glob"), "{err}");
+        assert!(err.to_string().contains("too complex"), "{err}");
+
+        // Just under the cap is fine: 2^11 subsets.
+        assert!(Language::glob(&format!("*a{}", "?".repeat(10))).is_ok());
+
+        let long = "x".repeat(100_000);
+        assert!(Language::literal(&long).contains(&long));
+        let distinct: String = (0..20_000u32).filter_map(char::from_u32).collect();
+        assert!(Language::literal(&distinct).contains(&distinct));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn product_state_cap() {
+        // (a|b)* with an `a` 14 chars from the end: the minimal DFA needs 2^14 states.
+        let base = Language::glob(&format!("*a{}", "?".repeat(12))).unwrap();
+        let ab = g("*").intersect(&base).unwrap();
+        let err = ab.intersect(&Language::glob(&format!("*b{}", "?".repeat(12))).unwrap());
+        assert!(
+            matches!(err, Err(LanguageError::TooComplex { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn classification_table() {
+        let payments_api = sub("payments", "api");
+        let cases: Vec<(&str, Language, SubjectSet)> = vec![
+            (
+                "literal",
+                Language::literal(&payments_api),
+                scoped(&[("payments", names(&["api"]))]),
+            ),
+            (
+                "every SA in a namespace",
+                g("system:serviceaccount:payments:*"),
+                scoped(&[("payments", Scope::Every)]),
+            ),
+            (
+                "prefix namespace",
+                g("system:serviceaccount:pay*"),
+                SubjectSet::UnboundedNamespaces {
+                    examples: vec![sub("pay", "a"), sub("paya", "a"), sub("payb", "a")],
+                },
+            ),
+            (
+                "namespace with a mandatory dash",
+                g("system:*-*:*"),
+                SubjectSet::UnboundedNamespaces {
+                    examples: vec![sub("a-a", "a"), sub("a-b", "a"), sub("a-c", "a")],
+                },
+            ),
+            (
+                "all SAs",
+                g("system:serviceaccount:*"),
+                SubjectSet::Unrestricted,
+            ),
+            ("star", g("*"), SubjectSet::Unrestricted),
+            (
+                "everything",
+                Language::everything(),
+                SubjectSet::Unrestricted,
+            ),
+            (
+                "co-finite",
+                g("*")
+                    .difference(&Language::literal(&payments_api))
+                    .unwrap(),
+                SubjectSet::Unrestricted,
+            ),
+            (
+                "deny fence",
+                g("system:serviceaccount:*:*")
+                    .difference(&g("system:serviceaccount:payments:*").complement())
+                    .unwrap(),
+                scoped(&[("payments", Scope::Every)]),
+            ),
+            (
+                "question marks",
+                g("system:serviceaccount:team-?:api"),
+                scoped(
+                    &('0'..='9')
+                        .chain('a'..='z')
+                        .map(|c| (format!("team-{c}"), names(&["api"])))
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .map(|(n, s)| (n.as_str(), s.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
+            (
+                "sa question mark",
+                g("system:serviceaccount:payments:api-?"),
+                SubjectSet::Scoped(vec![NamespaceScope {
+                    namespace: "payments".into(),
+                    service_accounts: Scope::Names(
+                        ('0'..='9')
+                            .chain('a'..='z')
+                            .map(|c| format!("api-{c}"))
+                            .collect(),
+                    ),
+                }]),
+            ),
+            (
+                "ignore case literal",
+                Language::literal_ignore_case("SYSTEM:ServiceAccount:payments:API"),
+                scoped(&[("payments", names(&["api"]))]),
+            ),
+            (
+                "uppercase literal never matches",
+                Language::literal("system:serviceaccount:Payments:api"),
+                SubjectSet::Nobody,
+            ),
+            (
+                "space never matches",
+                Language::literal("system:serviceaccount:payments: api"),
+                SubjectSet::Nobody,
+            ),
+            (
+                "extra colon never matches",
+                Language::literal("system:serviceaccount:payments:api:x"),
+                SubjectSet::Nobody,
+            ),
+            (
+                "leading dash never matches",
+                Language::literal("system:serviceaccount:-payments:api"),
+                SubjectSet::Nobody,
+            ),
+            ("nothing", Language::nothing(), SubjectSet::Nobody),
+            (
+                "wrong prefix",
+                g("system:serviceaccounts:*"),
+                SubjectSet::Nobody,
+            ),
+            (
+                "name prefix",
+                g("system:serviceaccount:payments:api-*"),
+                scoped(&[("payments", Scope::Matching("api-*".into()))]),
+            ),
+            (
+                "name suffix",
+                g("system:serviceaccount:payments:*-reader"),
+                scoped(&[("payments", Scope::Matching("*-reader".into()))]),
+            ),
+            (
+                "two prefixes",
+                g("system:serviceaccount:payments:api-*")
+                    .union(&g("system:serviceaccount:payments:web-*"))
+                    .unwrap(),
+                scoped(&[("payments", Scope::Matching("\"api-*\" or \"web-*\"".into()))]),
+            ),
+            (
+                "all but one name",
+                g("system:serviceaccount:payments:*")
+                    .difference(&Language::literal(&payments_api))
+                    .unwrap(),
+                scoped(&[(
+                    "payments",
+                    Scope::Matching("any name except \"api\"".into()),
+                )]),
+            ),
+            (
+                "several namespaces",
+                Language::literal(&sub("b", "y"))
+                    .union(&Language::literal(&sub("a", "x")))
+                    .unwrap()
+                    .union(&Language::literal(&sub("a", "w")))
+                    .unwrap()
+                    .union(&g("system:serviceaccount:c:*"))
+                    .unwrap(),
+                scoped(&[
+                    ("a", names(&["w", "x"])),
+                    ("b", names(&["y"])),
+                    ("c", Scope::Every),
+                ]),
+            ),
+            (
+                "namespace wildcard with fixed name",
+                g("system:serviceaccount:*:api"),
+                SubjectSet::UnboundedNamespaces {
+                    examples: vec![sub("a", "api"), sub("b", "api"), sub("c", "api")],
+                },
+            ),
+            (
+                "every namespace but one",
+                g("system:serviceaccount:*")
+                    .difference(&g("system:serviceaccount:kube-system:*"))
+                    .unwrap(),
+                SubjectSet::UnboundedNamespaces {
+                    examples: vec![sub("a", "a"), sub("b", "a"), sub("c", "a")],
+                },
+            ),
+        ];
+        for (name, lang, want) in cases {
+            let got = classify(&lang).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn many_namespaces_are_unbounded() {
+        // 36 * 36 = 1296 finite namespaces > ENUMERATION_LIMIT.
+        let lang = g("system:serviceaccount:??:api");
+        assert!(matches!(
+            classify(&lang).unwrap(),
+            SubjectSet::UnboundedNamespaces { .. }
+        ));
+    }
+
+    #[test]
+    fn name_listing_is_capped() {
+        let lang = g("system:serviceaccount:payments:a??");
+        let SubjectSet::Scoped(scopes) = classify(&lang).unwrap() else {
+            panic!("scoped expected");
+        };
+        let [scope] = scopes.as_slice() else {
+            panic!("one namespace expected");
+        };
+        let Scope::Matching(text) = &scope.service_accounts else {
+            panic!("matching expected");
+        };
+        assert!(text.contains("1000-name listing limit"), "{text}");
+        assert!(text.ends_with("e.g. \"aaa\", \"aab\", \"aac\""), "{text}");
+    }
+
+    #[test]
+    fn lines() {
+        let cases: Vec<(SubjectSet, Vec<&str>)> = vec![
+            (
+                SubjectSet::Nobody,
+                vec![
+                    "nobody: no valid system:serviceaccount:<namespace>:<name> subject is admitted",
+                ],
+            ),
+            (
+                SubjectSet::Unrestricted,
+                vec!["unrestricted: every ServiceAccount of the cluster"],
+            ),
+            (
+                SubjectSet::UnboundedNamespaces {
+                    examples: vec![sub("pay", "a")],
+                },
+                vec![
+                    "unbounded: an open-ended set of namespaces (infinitely many, or more than 1000) (e.g. system:serviceaccount:pay:a)",
+                ],
+            ),
+            (
+                scoped(&[
+                    ("a", names(&["w", "x"])),
+                    ("b", Scope::Every),
+                    ("c", Scope::Matching("api-*".into())),
+                    ("d", Scope::Matching("any name except \"x\"".into())),
+                ]),
+                vec![
+                    "a/w",
+                    "a/x",
+                    "every ServiceAccount in namespace b",
+                    "ServiceAccounts matching \"api-*\" in namespace c",
+                    "ServiceAccounts matching any name except \"x\" in namespace d",
+                ],
+            ),
+        ];
+        for (set, want) in cases {
+            assert_eq!(set.lines(), want);
+        }
+    }
+
+    #[test]
+    fn classify_hostile_is_bounded() {
+        let started = Instant::now();
+        let lang = g("system:serviceaccount:*a*a*a*a*a*a*a*a*a*a*a*a*b");
+        assert!(matches!(
+            classify(&lang).unwrap(),
+            SubjectSet::UnboundedNamespaces { .. }
+        ));
+        let lang = g("system:serviceaccount:payments:*a?b?c?d?e");
+        let got = classify(&lang).unwrap();
+        assert!(matches!(got, SubjectSet::Scoped(_)), "{got:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    // ---------------------------------------------------------------- properties
+
+    const SMALL: &str = "[ab:*?]{0,7}";
+
+    fn small_string() -> impl Strategy<Value = String> {
+        "[ab:]{0,8}"
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn glob_agrees_with_reference(p in SMALL, s in small_string()) {
+            let lang = Language::glob(&p).unwrap();
+            prop_assert_eq!(lang.contains(&s), reference_glob(&p, &s));
+        }
+
+        #[test]
+        fn operations_agree_with_booleans(p in SMALL, q in SMALL, s in small_string()) {
+            let a = Language::glob(&p).unwrap();
+            let b = Language::glob(&q).unwrap();
+            let (x, y) = (a.contains(&s), b.contains(&s));
+            prop_assert_eq!(a.union(&b).unwrap().contains(&s), x || y);
+            prop_assert_eq!(a.intersect(&b).unwrap().contains(&s), x && y);
+            prop_assert_eq!(a.difference(&b).unwrap().contains(&s), x && !y);
+            prop_assert_eq!(a.complement().contains(&s), !x);
+            let l = Language::literal(&q);
+            prop_assert_eq!(l.contains(&s), q == s);
+            prop_assert_eq!(a.union(&l).unwrap().contains(&s), x || q == s);
+        }
+
+        #[test]
+        fn emptiness_and_subsets_agree(p in SMALL, q in SMALL, samples in proptest::collection::vec(small_string(), 0..16)) {
+            let a = Language::glob(&p).unwrap();
+            let b = Language::glob(&q).unwrap();
+            let diff = a.difference(&b).unwrap();
+            if diff.is_empty() {
+                for s in &samples {
+                    prop_assert!(!a.contains(s) || b.contains(s));
+                }
+            } else if let Some(w) = diff.shortest_word() {
+                prop_assert!(a.contains(&w) && !b.contains(&w));
+            }
+            prop_assert_eq!(diff.is_empty(), a.is_subset_of(&b).unwrap());
+        }
+
+        #[test]
+        fn finite_words_are_exact(p in SMALL, q in SMALL) {
+            let lang = Language::glob(&p).unwrap().difference(&Language::glob(&q).unwrap()).unwrap();
+            if lang.is_finite() {
+                let words = lang.words(10_000);
+                for w in &words {
+                    prop_assert!(lang.contains(w));
+                }
+                let mut rest = lang.clone();
+                for w in &words {
+                    rest = rest.difference(&Language::literal(w)).unwrap();
+                }
+                prop_assert!(rest.is_empty());
+            }
+        }
+
+    }
+
+    proptest! {
+        // Each case classifies a random policy; fewer cases keep debug test runs short.
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn classify_agrees_with_contains(
+            allow in proptest::collection::vec(subject_pattern(), 1..3),
+            deny in proptest::collection::vec(subject_pattern(), 0..2),
+            negate_deny in any::<bool>(),
+            samples in proptest::collection::vec(("[ab]([ab-]{0,2}[ab])?", "[ab]([ab-]?[ab])?([.][ab]([ab-]?[ab])?)?"), 24),
+        ) {
+            let mut lang = Language::nothing();
+            for p in &allow {
+                lang = lang.union(&Language::glob(p).unwrap()).unwrap();
+            }
+            let mut fence = Language::nothing();
+            for p in &deny {
+                fence = fence.union(&Language::glob(p).unwrap()).unwrap();
+            }
+            if negate_deny && !deny.is_empty() {
+                fence = fence.complement();
+            }
+            lang = lang.difference(&fence).unwrap();
+            let set = classify(&lang).unwrap();
+            let shape = subject_shape();
+            for (ns, sa) in &samples {
+                let s = sub(ns, sa);
+                prop_assert!(shape.contains(&s), "sample {} must be valid", s);
+                let admitted = lang.contains(&s);
+                match &set {
+                    SubjectSet::Nobody => prop_assert!(!admitted, "{}", s),
+                    SubjectSet::Unrestricted => {
+                        // Co-finite: whatever is refused is in the finite complement.
+                        let missing = shape.difference(&lang).unwrap();
+                        prop_assert!(missing.is_finite());
+                        if !admitted {
+                            prop_assert!(missing.words(ENUMERATION_LIMIT).contains(&s));
+                        }
+                    }
+                    SubjectSet::UnboundedNamespaces { .. } => {}
+                    SubjectSet::Scoped(scopes) => {
+                        let scope = scopes.iter().find(|sc| &sc.namespace == ns);
+                        match scope.map(|sc| &sc.service_accounts) {
+                            None => prop_assert!(!admitted, "{} admitted but namespace unlisted", s),
+                            Some(Scope::Every) => prop_assert!(admitted, "{}", s),
+                            Some(Scope::Names(list)) => prop_assert_eq!(admitted, list.contains(sa), "{}", s),
+                            Some(Scope::Matching(p)) if !p.contains(' ') => {
+                                prop_assert_eq!(admitted, reference_glob(p, sa), "{} vs {}", s, p)
+                            }
+                            Some(Scope::Matching(p)) if p.starts_with('"') => {
+                                let any = p.split(" or ").any(|g| reference_glob(g.trim_matches('"'), sa));
+                                prop_assert_eq!(admitted, any, "{} vs {}", s, p)
+                            }
+                            Some(Scope::Matching(_)) => {}
+                        }
+                    }
+                }
+            }
+            match &set {
+                SubjectSet::UnboundedNamespaces { examples } => {
+                    prop_assert!(!examples.is_empty());
+                    for e in examples {
+                        prop_assert!(lang.contains(e) && shape.contains(e), "{}", e);
+                    }
+                }
+                SubjectSet::Scoped(scopes) => {
+                    let mut sorted: Vec<&str> = scopes.iter().map(|s| s.namespace.as_str()).collect();
+                    sorted.sort_unstable();
+                    sorted.dedup();
+                    prop_assert_eq!(sorted.len(), scopes.len());
+                    for sc in scopes {
+                        if let Scope::Names(list) = &sc.service_accounts {
+                            for n in list {
+                                prop_assert!(lang.contains(&sub(&sc.namespace, n)));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Random subject-ish globs: mostly with the fixed prefix, over a tiny alphabet.
+    fn subject_pattern() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![
+                4 => Just("system:serviceaccount:"),
+                1 => Just("system:*"),
+                1 => Just("*"),
+                1 => Just(""),
+            ],
+            "[ab:*?.-]{0,6}",
+        )
+            .prop_map(|(prefix, tail)| format!("{prefix}{tail}"))
+    }
+}
