@@ -20,14 +20,23 @@ fn expand(s: &str) -> String {
 
 /// One Allow statement for this cluster's provider with `condition`.
 fn with_condition(version: &str, condition: &str) -> String {
-    let version = if version.is_empty() { String::new() } else { format!(r#""Version":"{version}","#) };
+    let version = if version.is_empty() {
+        String::new()
+    } else {
+        format!(r#""Version":"{version}","#)
+    };
     expand(&format!(
         r#"{{{version}"Statement":[{{"Effect":"Allow","Principal":{{"Federated":"$PROVIDER"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{condition}}}]}}"#
     ))
 }
 
 fn subject(ns: &str, sa: &str, aud: &str) -> Subject {
-    Subject { issuer: ISSUER.into(), audience: aud.into(), namespace: ns.into(), service_account: sa.into() }
+    Subject {
+        issuer: ISSUER.into(),
+        audience: aud.into(),
+        namespace: ns.into(),
+        service_account: sa.into(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -41,7 +50,10 @@ use Want::*;
 
 fn run_decision(rule: &str, policy: &str, role: &str, s: &Subject, want: Want) {
     let v = trust::check(policy, role, s).unwrap_or_else(|e| panic!("{rule}: {e}"));
-    let indeterminate = v.findings.iter().any(|f| f.code == "CONTEXT_DEPENDENT_CONDITION");
+    let indeterminate = v
+        .findings
+        .iter()
+        .any(|f| f.code == "CONTEXT_DEPENDENT_CONDITION");
     let got = match (v.allowed, indeterminate) {
         (true, _) => Allow,
         (false, true) => Unknown,
@@ -59,6 +71,7 @@ type CondCase = (&'static str, &'static str, &'static str, Want);
 
 const STS: &str = "sts.amazonaws.com";
 
+#[rustfmt::skip]
 const CONDITION_CASES: &[CondCase] = &[
     // StringEquals
     ("1.6 StringEquals present, value listed -> true", r#"{"StringEquals":{"$SUB":"system:serviceaccount:payments:api"}}"#, STS, Allow),
@@ -215,6 +228,7 @@ fn condition_operator_cases() {
     }
 }
 
+#[rustfmt::skip]
 /// (rule, Version, condition, want) for policy variables (subject payments/api).
 const VARIABLE_CASES: &[(&str, &str, &str, Want)] = &[
     ("1.2 2012-10-17: ${key, 'default'} uses the default for an absent key", "2012-10-17", r#"{"StringEquals":{"$SUB":"system:serviceaccount:payments:${aws:username, 'api'}"}}"#, Allow),
@@ -239,23 +253,40 @@ fn policy_variable_cases() {
         run_decision(rule, &policy, ROLE, &subject("payments", "api", STS), *want);
     }
     // The ArnLike case with an ARN audience.
-    let policy = with_condition("2012-10-17", r#"{"ArnLike":{"$AUD":"arn:aws:iam::${aws:username, '111122223333'}:role/*"}}"#);
-    run_decision("1.2 variables in ArnLike values (matching)", &policy, ROLE, &subject("payments", "api", "arn:aws:iam::111122223333:role/x"), Allow);
+    let policy = with_condition(
+        "2012-10-17",
+        r#"{"ArnLike":{"$AUD":"arn:aws:iam::${aws:username, '111122223333'}:role/*"}}"#,
+    );
+    run_decision(
+        "1.2 variables in ArnLike values (matching)",
+        &policy,
+        ROLE,
+        &subject("payments", "api", "arn:aws:iam::111122223333:role/x"),
+        Allow,
+    );
 }
 
 fn statement(effect: &str, principal: &str, action: &str, condition: &str) -> String {
-    let cond = if condition.is_empty() { String::new() } else { format!(r#","Condition":{condition}"#) };
+    let cond = if condition.is_empty() {
+        String::new()
+    } else {
+        format!(r#","Condition":{condition}"#)
+    };
     format!(r#"{{"Effect":"{effect}","Principal":{principal},"Action":{action}{cond}}}"#)
 }
 
 fn doc(statements: &[String]) -> String {
-    expand(&format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, statements.join(",")))
+    expand(&format!(
+        r#"{{"Version":"2012-10-17","Statement":[{}]}}"#,
+        statements.join(",")
+    ))
 }
 
 const FED: &str = r#"{"Federated":"$PROVIDER"}"#;
 const WEB: &str = r#""sts:AssumeRoleWithWebIdentity""#;
 const SUB_API: &str = r#"{"StringEquals":{"$SUB":"system:serviceaccount:payments:api"}}"#;
 
+#[rustfmt::skip]
 #[test]
 fn statement_level_cases() {
     let allow = statement("Allow", FED, WEB, SUB_API);
@@ -293,6 +324,7 @@ fn statement_level_cases() {
     }
 }
 
+#[rustfmt::skip]
 #[test]
 fn input_forms() {
     let policy = doc(&[statement("Allow", FED, WEB, SUB_API)]);
@@ -314,6 +346,7 @@ fn input_forms() {
     }
 }
 
+#[rustfmt::skip]
 /// (rule, policy, expected error code)
 fn validation_cases() -> Vec<(&'static str, String, &'static str)> {
     let ok = statement("Allow", FED, WEB, SUB_API);
@@ -354,8 +387,8 @@ fn validation_cases() -> Vec<(&'static str, String, &'static str)> {
         ("1.3 exactly one of Action/NotAction", with(r#""NotAction":"sts:TagSession""#), "MISSING_ACTION"),
         ("3.2 empty Action list", doc(&[statement("Allow", FED, "[]", SUB_API)]), "MISSING_ACTION"),
         ("1.5 action without a service prefix", doc(&[statement("Allow", FED, r#""AssumeRoleWithWebIdentity""#, SUB_API)]), "MISSING_ACTION"),
-        ("3.2 unknown Version", doc(&[ok.clone()]).replace("2012-10-17", "2012-10-18"), "INVALID_VERSION"),
-        ("3.2 Version must be a string", doc(&[ok.clone()]).replace("\"2012-10-17\"", "2012"), "INVALID_VERSION"),
+        ("3.2 unknown Version", doc(std::slice::from_ref(&ok)).replace("2012-10-17", "2012-10-18"), "INVALID_VERSION"),
+        ("3.2 Version must be a string", doc(std::slice::from_ref(&ok)).replace("\"2012-10-17\"", "2012"), "INVALID_VERSION"),
         ("3.2 unknown condition operator", condition(r#"{"StringEqual":{"$SUB":"x"}}"#), "UNKNOWN_CONDITION_OPERATOR"),
         ("1.6 operator names are case-sensitive", condition(r#"{"stringequals":{"$SUB":"x"}}"#), "UNKNOWN_CONDITION_OPERATOR"),
         ("3.2 NullIfExists is invalid", condition(r#"{"NullIfExists":{"$SUB":"true"}}"#), "UNKNOWN_CONDITION_OPERATOR"),
@@ -367,7 +400,7 @@ fn validation_cases() -> Vec<(&'static str, String, &'static str)> {
         ("1.1 characters outside U+0020-U+00FF are refused", condition(r#"{"StringEquals":{"$SUB":"system:serviceaccount:payments:api\u2028"}}"#), "INVALID_JSON"),
         ("3.1 documents over 131,072 characters are refused", condition(&format!(r#"{{"StringEquals":{{"$SUB":"{}"}}}}"#, "a".repeat(131_100))), "INVALID_JSON"),
         ("1.3 unknown statement element", with(r#""Effects":"Allow""#), "INVALID_JSON"),
-        ("1.1 unknown top-level element", doc(&[ok.clone()]).replacen('{', r#"{"Statements":[],"#, 1), "INVALID_JSON"),
+        ("1.1 unknown top-level element", doc(std::slice::from_ref(&ok)).replacen('{', r#"{"Statements":[],"#, 1), "INVALID_JSON"),
         ("1.6 condition values must be scalars", condition(r#"{"StringEquals":{"$SUB":{"a":"b"}}}"#), "INVALID_JSON"),
         ("1.6 Condition must be an object", condition(r#""StringEquals""#), "INVALID_JSON"),
         ("1.1 Statement must be an object or array", r#"{"Version":"2012-10-17","Statement":"Allow"}"#.to_string(), "INVALID_JSON"),
@@ -382,11 +415,16 @@ fn documents_iam_refuses_are_never_allowed() {
         assert!(!v.allowed, "{rule}: allowed");
         assert!(!v.valid_document, "{rule}: valid");
         assert!(
-            v.findings.iter().any(|f| f.code == code && f.severity == Severity::Error),
+            v.findings
+                .iter()
+                .any(|f| f.code == code && f.severity == Severity::Error),
             "rule: {rule}: no {code} in {:#?}",
             v.findings
         );
-        assert!(v.findings.iter().all(|f| f.severity == Severity::Error), "{rule}");
+        assert!(
+            v.findings.iter().all(|f| f.severity == Severity::Error),
+            "{rule}"
+        );
         // The same document without the defect is valid (the case is close).
         if let Ok((p, _)) = TrustPolicy::parse(&policy) {
             assert!(!p.is_valid(), "{rule}");
@@ -394,21 +432,38 @@ fn documents_iam_refuses_are_never_allowed() {
     }
     let ok = doc(&[statement("Allow", FED, WEB, SUB_API)]);
     let v = trust::check(&ok, ROLE, &s).unwrap();
-    assert!(v.allowed && v.valid_document && v.findings.is_empty(), "{v:#?}");
+    assert!(
+        v.allowed && v.valid_document && v.findings.is_empty(),
+        "{v:#?}"
+    );
 }
 
 fn lint_codes(policy: &str, role: Option<&str>, issuer: &str) -> Vec<&'static str> {
-    trust::lint(policy, role, issuer).unwrap().iter().map(|f| f.code).collect()
+    trust::lint(policy, role, issuer)
+        .unwrap()
+        .iter()
+        .map(|f| f.code)
+        .collect()
 }
 
 /// (rule, policy, role, issuer, code, raised?)
-fn lint_cases() -> Vec<(&'static str, String, Option<&'static str>, &'static str, &'static str, bool)> {
+type LintCase = (
+    &'static str,
+    String,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    bool,
+);
+
+#[rustfmt::skip]
+fn lint_cases() -> Vec<LintCase> {
     let aud = r#""$AUD":"sts.amazonaws.com""#;
     let good_cond = format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}}}}"#);
     let good = doc(&[statement("Allow", FED, WEB, &good_cond)]);
     let cond = |c: &str| doc(&[statement("Allow", FED, WEB, c)]);
     let r = Some(ROLE);
-    let mut v = vec![
+    vec![
         ("4.2 clean IRSA policy raises nothing", good.clone(), r, ISSUER, "ANY", false),
         ("4.2 ISSUER_NOT_HTTPS", good.clone(), r, "http://oidc.example.com/abc123", "ISSUER_NOT_HTTPS", true),
         ("4.2 ISSUER_NOT_HTTPS not for https", good.clone(), r, ISSUER, "ISSUER_NOT_HTTPS", false),
@@ -426,7 +481,7 @@ fn lint_cases() -> Vec<(&'static str, String, Option<&'static str>, &'static str
         ("4.2 PLACEHOLDER_NOT_REPLACED not after rendering", good.clone(), r, ISSUER, "PLACEHOLDER_NOT_REPLACED", false),
         ("4.2 MISSING_AUD_CONDITION", cond(SUB_API), r, ISSUER, "MISSING_AUD_CONDITION", true),
         ("4.2 MISSING_AUD_CONDITION not when aud is pinned", good.clone(), r, ISSUER, "MISSING_AUD_CONDITION", false),
-        ("4.2 MISSING_AUD_CONDITION: a negated aud test does not pin", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api"}},"StringNotEquals":{{"$AUD":"x"}}}}"#)), r, ISSUER, "MISSING_AUD_CONDITION", true),
+        ("4.2 MISSING_AUD_CONDITION: a negated aud test does not pin", cond(r#"{"StringEquals":{"$SUB":"system:serviceaccount:payments:api"},"StringNotEquals":{"$AUD":"x"}}"#), r, ISSUER, "MISSING_AUD_CONDITION", true),
         ("4.2 UNKNOWN_OIDC_CLAIM_KEY typo :sbu", cond(&format!(r#"{{"StringEquals":{{"$P:sbu":"system:serviceaccount:payments:api",{aud}}}}}"#)), r, ISSUER, "UNKNOWN_OIDC_CLAIM_KEY", true),
         ("4.2 UNKNOWN_OIDC_CLAIM_KEY not for :sub (any case)", cond(&format!(r#"{{"StringEquals":{{"$P:SUB":"system:serviceaccount:payments:api",{aud}}}}}"#)), r, ISSUER, "UNKNOWN_OIDC_CLAIM_KEY", false),
         ("4.2 WILDCARD_WITHOUT_LIKE", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:*",{aud}}}}}"#)), r, ISSUER, "WILDCARD_WITHOUT_LIKE", true),
@@ -476,9 +531,25 @@ fn lint_cases() -> Vec<(&'static str, String, Option<&'static str>, &'static str
         ("4.2 PRINCIPAL_NOT_OIDC_PROVIDER not for the provider", good.clone(), r, ISSUER, "PRINCIPAL_NOT_OIDC_PROVIDER", false),
         ("4.2 NEGATED_SUB_ALLOW deny-list", cond(&format!(r#"{{"StringNotEquals":{{"$SUB":["system:serviceaccount:kube-system:default"]}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "NEGATED_SUB_ALLOW", true),
         ("4.2 NEGATED_SUB_ALLOW not with a positive sub test", cond(&format!(r#"{{"StringNotEquals":{{"$SUB":"system:serviceaccount:payments:web"}},"StringLike":{{"$SUB":"system:serviceaccount:payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "NEGATED_SUB_ALLOW", false),
-    ];
-    v.retain(|_| true);
-    v
+        ("4.2 SUB_UNRESTRICTED no sub condition", cond(&format!(r#"{{"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_UNRESTRICTED", true),
+        ("4.2 SUB_UNRESTRICTED system:serviceaccount:*", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_UNRESTRICTED", true),
+        ("4.2 SUB_UNRESTRICTED negated-only (co-finite)", cond(&format!(r#"{{"StringNotEquals":{{"$SUB":"system:serviceaccount:kube-system:default"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_UNRESTRICTED", true),
+        ("4.2 SUB_UNRESTRICTED vacuous key whatever its text", cond(&format!(r#"{{"StringNotLike":{{"$P:subject":"*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_UNRESTRICTED", true),
+        ("4.2 SUB_UNRESTRICTED Null-only sub test", cond(&format!(r#"{{"Null":{{"$SUB":"false"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_UNRESTRICTED", true),
+        ("4.2 SUB_UNRESTRICTED not for a pinned sub", good.clone(), r, ISSUER, "SUB_UNRESTRICTED", false),
+        ("4.2 SUB_UNRESTRICTED: a Deny fence makes a wildcard Allow safe", doc(&[statement("Allow", FED, WEB, &format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:*"}},"StringEquals":{{{aud}}}}}"#)), statement("Deny", FED, WEB, r#"{"StringNotEquals":{"$SUB":["system:serviceaccount:payments:api","system:serviceaccount:payments:web"]}}"#)]), r, ISSUER, "SUB_UNRESTRICTED", false),
+        ("4.2 SUB_WILDCARD_NAMESPACE *:name", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:*:api"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_NAMESPACE", true),
+        ("4.2 SUB_WILDCARD_NAMESPACE prefix pattern pay*", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:pay*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_NAMESPACE", true),
+        ("4.2 SUB_WILDCARD_NAMESPACE not for one namespace", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_NAMESPACE", false),
+        ("4.2 SUB_WILDCARD_NAMESPACE fenced by a Deny to one namespace", doc(&[statement("Allow", FED, WEB, &format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:*:api"}},"StringEquals":{{{aud}}}}}"#)), statement("Deny", FED, WEB, r#"{"StringNotLike":{"$SUB":"system:serviceaccount:payments:*"}}"#)]), r, ISSUER, "SUB_WILDCARD_NAMESPACE", false),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT ns:*", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_SERVICEACCOUNT", true),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT name pattern api-*", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:api-*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_SERVICEACCOUNT", true),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT not for listed names", cond(&format!(r#"{{"StringEquals":{{"$SUB":["system:serviceaccount:payments:api","system:serviceaccount:payments:web"],{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_SERVICEACCOUNT", false),
+        ("4.2 NEGATED_SUB_ALLOW suppressed when a Deny fence bounds the set", doc(&[statement("Allow", FED, WEB, &format!(r#"{{"StringNotEquals":{{"$SUB":"system:serviceaccount:kube-system:default"}},"StringEquals":{{{aud}}}}}"#)), statement("Deny", FED, WEB, r#"{"StringNotEquals":{"$SUB":"system:serviceaccount:payments:api"}}"#)]), r, ISSUER, "NEGATED_SUB_ALLOW", false),
+        ("4.2 ALLOW_NEVER_MATCHES contradictory sub conditions", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"StringLike":{{"$SUB":"system:serviceaccount:web:*"}}}}"#)), r, ISSUER, "ALLOW_NEVER_MATCHES", true),
+        ("4.2 SUB_VALUE_MALFORMED pattern that no subject matches", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:Payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", true),
+        ("4.2 SUB_VALUE_MALFORMED not for a lowercase pattern", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", false),
+    ]
 }
 
 fn good_cond_stmt(cond: &str) -> String {
@@ -493,10 +564,16 @@ fn lint_catalogue_cases() {
             assert!(got.is_empty(), "rule: {rule}: {got:?}");
             continue;
         }
-        assert_eq!(got.contains(&code), raised, "rule: {rule}\npolicy: {policy}\nfindings: {:#?}", trust::lint(&policy, role, issuer).unwrap());
+        assert_eq!(
+            got.contains(&code),
+            raised,
+            "rule: {rule}\npolicy: {policy}\nfindings: {:#?}",
+            trust::lint(&policy, role, issuer).unwrap()
+        );
     }
 }
 
+#[rustfmt::skip]
 #[test]
 fn catalogue_severities_are_exactly_the_reference() {
     use aws_workload_identity::trust::finding::{CATALOGUE, severity_of};
@@ -522,6 +599,7 @@ fn catalogue_severities_are_exactly_the_reference() {
     }
 }
 
+#[rustfmt::skip]
 #[test]
 fn explanation_names_statement_operator_key_and_values() {
     let s = subject("default", "api", STS);
@@ -556,11 +634,19 @@ fn explanation_names_statement_operator_key_and_values() {
 #[test]
 fn bad_inputs_are_errors() {
     let s = subject("payments", "api", STS);
-    let e = trust::check("{}", "arn:aws:iam::123:role/x", &s).unwrap_err().to_string();
-    assert_eq!(e, r#"role ARN "arn:aws:iam::123:role/x": account "123" is not 12 digits"#);
+    let e = trust::check("{}", "arn:aws:iam::123:role/x", &s)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        r#"role ARN "arn:aws:iam::123:role/x": account "123" is not 12 digits"#
+    );
     let v = trust::check("not json", ROLE, &s).unwrap();
     assert!(!v.allowed && !v.valid_document && v.findings[0].code == "INVALID_JSON");
-    assert_eq!(trust::lint("not json", None, ISSUER).unwrap()[0].code, "INVALID_JSON");
+    assert_eq!(
+        trust::lint("not json", None, ISSUER).unwrap()[0].code,
+        "INVALID_JSON"
+    );
 }
 
 #[test]
@@ -569,11 +655,15 @@ fn verdict_json_shape() {
     let v = trust::check(&doc(&[statement("Allow", FED, WEB, SUB_API)]), ROLE, &s).unwrap();
     let json = serde_json::to_value(&v).unwrap();
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["allowed", "explanation", "findings", "validDocument"]);
+    assert_eq!(
+        keys,
+        ["allowed", "explanation", "findings", "validDocument"]
+    );
 }
 
 const TEMPLATE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.example.com/abc123:sub":"system:serviceaccount:<NAMESPACE>:<SERVICE_ACCOUNT>","oidc.example.com/abc123:aud":"sts.amazonaws.com"}}}]}"#;
 
+#[rustfmt::skip]
 #[test]
 fn control_plane_template_rendered_and_checked() {
     let unrendered = trust::lint(TEMPLATE, Some(ROLE), ISSUER).unwrap();
@@ -602,6 +692,7 @@ fn control_plane_template_rendered_and_checked() {
     assert_eq!(trust::render(&serde_json::to_string(TEMPLATE).unwrap(), "payments", "api").unwrap(), rendered);
 }
 
+#[rustfmt::skip]
 #[test]
 fn render_refuses_bad_names_and_missing_templates() {
     for (ns, sa) in [("Payments", "api"), ("pay\"ments", "api"), ("payments", "api\",\"x"), ("", "api"), ("payments", "a*")] {
@@ -615,4 +706,41 @@ fn render_refuses_bad_names_and_missing_templates() {
     assert!(trust::oidc_provider_config(r#"{"status":{}}"#).is_err());
     let p = trust::oidc_provider_config(r#"{"status":{"addOns":{"awsWorkloadIdentity":{"oidcProviderConfig":{"providerUrl":"https://h/x"}}}}}"#).unwrap();
     assert_eq!(p.audience, "sts.amazonaws.com");
+}
+
+#[rustfmt::skip]
+#[test]
+fn who_can_assume() {
+    let aud = r#""$AUD":"sts.amazonaws.com""#;
+    let who = |cond: &str| trust::who(&doc(&[statement("Allow", FED, WEB, cond)]), ROLE, ISSUER, STS).unwrap();
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("4.2 who: exact names", format!(r#"{{"StringEquals":{{"$SUB":["system:serviceaccount:payments:api","system:serviceaccount:payments:web"],{aud}}}}}"#), vec!["payments/api", "payments/web"]),
+        ("4.2 who: a whole namespace", format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:*"}},"StringEquals":{{{aud}}}}}"#), vec!["every ServiceAccount in namespace payments"]),
+        ("4.2 who: a name pattern", format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:api-*"}},"StringEquals":{{{aud}}}}}"#), vec!["ServiceAccounts matching \"api-*\" in namespace payments"]),
+        ("4.2 who: aud mismatch admits nobody", r#"{"StringEquals":{"$AUD":"other"}}"#.to_string(), vec!["nobody"]),
+        ("4.2 who: wildcard namespace is unbounded", format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:*:api"}},"StringEquals":{{{aud}}}}}"#), vec!["unbounded"]),
+        ("4.2 who: no sub condition is unrestricted", format!(r#"{{"StringEquals":{{{aud}}}}}"#), vec!["unrestricted"]),
+    ];
+    for (rule, cond, want) in cases {
+        let got = who(&cond);
+        assert_eq!(got.len(), want.len(), "{rule}: {got:?}");
+        for (g, w) in got.iter().zip(&want) {
+            assert!(g.starts_with(w), "{rule}: {got:?}");
+        }
+    }
+    // Allow minus Deny.
+    let fenced = doc(&[
+        statement("Allow", FED, WEB, r#"{"StringLike":{"$SUB":"system:serviceaccount:payments:*"}}"#),
+        statement("Deny", FED, WEB, r#"{"StringNotEquals":{"$SUB":"system:serviceaccount:payments:api"}}"#),
+    ]);
+    assert_eq!(trust::who(&fenced, ROLE, ISSUER, STS).unwrap(), ["payments/api"]);
+    // Request-time conditions over-approximate, with a note.
+    let ip = doc(&[statement("Allow", FED, WEB, r#"{"StringEquals":{"$SUB":"system:serviceaccount:payments:api"},"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#)]);
+    let lines = trust::who(&ip, ROLE, ISSUER, STS).unwrap();
+    assert_eq!(lines[0], "payments/api");
+    assert!(lines[1].starts_with("note: statement 0 condition IpAddress aws:SourceIp"), "{lines:?}");
+    // Invalid documents admit nobody; unreadable ones are errors.
+    assert!(trust::who(r#"{"Statement":[]}"#, ROLE, ISSUER, STS).unwrap()[0].starts_with("nobody: the document is not a valid"));
+    assert!(trust::who("nope", ROLE, ISSUER, STS).is_err());
+    assert!(trust::who(&fenced, "bad", ISSUER, STS).is_err());
 }

@@ -43,7 +43,13 @@ fn sub_values() -> impl Strategy<Value = String> {
 }
 
 fn aud_values() -> impl Strategy<Value = String> {
-    prop::sample::select(vec!["sts.amazonaws.com", "sts.*", "other", "STS.AMAZONAWS.COM"]).prop_map(str::to_string)
+    prop::sample::select(vec![
+        "sts.amazonaws.com",
+        "sts.*",
+        "other",
+        "STS.AMAZONAWS.COM",
+    ])
+    .prop_map(str::to_string)
 }
 
 fn string_op() -> impl Strategy<Value = String> {
@@ -56,17 +62,44 @@ fn string_op() -> impl Strategy<Value = String> {
         "StringNotLike",
     ]);
     let qual = prop::sample::select(vec!["", "", "", "ForAnyValue:", "ForAllValues:"]);
-    (qual, base, any::<bool>()).prop_map(|(q, b, if_exists)| format!("{q}{b}{}", if if_exists { "IfExists" } else { "" }))
+    (qual, base, any::<bool>())
+        .prop_map(|(q, b, if_exists)| format!("{q}{b}{}", if if_exists { "IfExists" } else { "" }))
 }
 
 /// Conditions on sub, aud and an absent claim; `request_time` adds aws:SourceIp.
 fn cond(request_time: bool) -> impl Strategy<Value = Cond> {
-    let sub = (string_op(), prop::collection::vec(sub_values(), 1..3)).prop_map(|(op, values)| Cond { op, key: format!("{PREFIX}:sub"), values });
-    let aud = (string_op(), prop::collection::vec(aud_values(), 1..3)).prop_map(|(op, values)| Cond { op, key: format!("{PREFIX}:aud"), values });
-    let absent = (string_op(), prop::collection::vec(sub_values(), 1..2)).prop_map(|(op, values)| Cond { op, key: format!("{PREFIX}:amr"), values });
-    let null = (prop::sample::select(vec!["sub", "aud", "amr"]), any::<bool>())
-        .prop_map(|(claim, b)| Cond { op: "Null".into(), key: format!("{PREFIX}:{claim}"), values: vec![b.to_string()] });
-    let ip = Just(Cond { op: "IpAddress".into(), key: "aws:SourceIp".into(), values: vec!["10.0.0.0/8".into()] });
+    let sub =
+        (string_op(), prop::collection::vec(sub_values(), 1..3)).prop_map(|(op, values)| Cond {
+            op,
+            key: format!("{PREFIX}:sub"),
+            values,
+        });
+    let aud =
+        (string_op(), prop::collection::vec(aud_values(), 1..3)).prop_map(|(op, values)| Cond {
+            op,
+            key: format!("{PREFIX}:aud"),
+            values,
+        });
+    let absent =
+        (string_op(), prop::collection::vec(sub_values(), 1..2)).prop_map(|(op, values)| Cond {
+            op,
+            key: format!("{PREFIX}:amr"),
+            values,
+        });
+    let null = (
+        prop::sample::select(vec!["sub", "aud", "amr"]),
+        any::<bool>(),
+    )
+        .prop_map(|(claim, b)| Cond {
+            op: "Null".into(),
+            key: format!("{PREFIX}:{claim}"),
+            values: vec![b.to_string()],
+        });
+    let ip = Just(Cond {
+        op: "IpAddress".into(),
+        key: "aws:SourceIp".into(),
+        values: vec!["10.0.0.0/8".into()],
+    });
     if request_time {
         prop_oneof![3 => sub, 2 => aud, 1 => absent, 1 => null, 1 => ip].boxed()
     } else {
@@ -90,13 +123,26 @@ fn stmt(request_time: bool) -> impl Strategy<Value = Stmt> {
         ("Action", json!(["sts:AssumeRole", "sts:TagSession"])),
         ("NotAction", json!("sts:AssumeRole")),
     ]);
-    (prop::bool::weighted(0.7), principal, action, prop::collection::vec(cond(request_time), 0..4))
-        .prop_map(|(allow, principal, action, conds)| Stmt { allow, principal, action, conds })
+    (
+        prop::bool::weighted(0.7),
+        principal,
+        action,
+        prop::collection::vec(cond(request_time), 0..4),
+    )
+        .prop_map(|(allow, principal, action, conds)| Stmt {
+            allow,
+            principal,
+            action,
+            conds,
+        })
 }
 
 fn to_json(st: &Stmt, key_case: &dyn Fn(&str) -> String) -> Value {
     let mut o = Map::new();
-    o.insert("Effect".into(), json!(if st.allow { "Allow" } else { "Deny" }));
+    o.insert(
+        "Effect".into(),
+        json!(if st.allow { "Allow" } else { "Deny" }),
+    );
     o.insert("Principal".into(), st.principal.clone());
     o.insert(st.action.0.into(), st.action.1.clone());
     if !st.conds.is_empty() {
@@ -126,7 +172,12 @@ fn subjects() -> impl Strategy<Value = Subject> {
         prop::sample::select(vec!["api", "web", "default", "a-i"]),
         prop::sample::select(vec!["sts.amazonaws.com", "other"]),
     )
-        .prop_map(|(ns, sa, aud)| Subject { issuer: ISSUER.into(), audience: aud.into(), namespace: ns.into(), service_account: sa.into() })
+        .prop_map(|(ns, sa, aud)| Subject {
+            issuer: ISSUER.into(),
+            audience: aud.into(),
+            namespace: ns.into(),
+            service_account: sa.into(),
+        })
 }
 
 fn decide(text: &str, s: &Subject) -> Verdict {
@@ -137,7 +188,12 @@ fn decide(text: &str, s: &Subject) -> Verdict {
 
 /// The decision and whether it was Indeterminate.
 fn outcome(v: &Verdict) -> (bool, bool) {
-    (v.allowed, v.findings.iter().any(|f| f.code == "CONTEXT_DEPENDENT_CONDITION"))
+    (
+        v.allowed,
+        v.findings
+            .iter()
+            .any(|f| f.code == "CONTEXT_DEPENDENT_CONDITION"),
+    )
 }
 
 proptest! {
@@ -222,5 +278,35 @@ proptest! {
         let v = decide(&text, &s);
         prop_assert!(!v.allowed);
         prop_assert!(!v.valid_document);
+    }
+}
+
+proptest! {
+    // Each case builds automata; fewer cases keep the suite quick.
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// 4.2: the admitted set is exactly what the evaluator allows (no request-time keys), and
+    /// with them still contains every allowed subject (over-approximation).
+    #[test]
+    fn admitted_set_agrees_with_the_evaluator(
+        stmts in prop::collection::vec(stmt(false), 1..4),
+        with_ip in prop::collection::vec(stmt(true), 0..2),
+        probes in prop::collection::vec(subjects(), 1..6),
+    ) {
+        let role = RoleArn::parse(ROLE).unwrap();
+        for (docs, exact) in [(stmts.clone(), true), ([stmts.clone(), with_ip.clone()].concat(), false)] {
+            let text = policy(&docs, &same);
+            let (p, _) = TrustPolicy::parse(&text).unwrap();
+            for s in &probes {
+                let admitted = p.admitted(&role, ISSUER, &s.audience).unwrap();
+                let allowed = p.decide(&role, s).allowed;
+                let admits = admitted.admits(&s.namespace, &s.service_account);
+                if exact {
+                    prop_assert_eq!(admits, allowed, "policy {} subject {:?}", text, s);
+                } else {
+                    prop_assert!(admits || !allowed, "policy {} subject {:?}", text, s);
+                }
+            }
+        }
     }
 }

@@ -42,8 +42,10 @@ pub mod evaluate;
 pub mod finding;
 pub mod glob;
 pub mod json;
+pub mod language;
 pub mod lint;
 pub mod render;
+pub mod subjects;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -52,6 +54,7 @@ pub use arn::{ArnError, OidcProviderArn, RoleArn};
 pub use document::Document;
 pub use finding::{Finding, Severity, code};
 pub use render::{oidc_provider_config, render};
+pub use subjects::Admitted;
 
 /// The web-identity caller STS would see for a ServiceAccount of a cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,7 +71,10 @@ pub struct Subject {
 impl Subject {
     /// `system:serviceaccount:<namespace>:<name>`, the token's `sub`.
     pub fn sub(&self) -> String {
-        format!("system:serviceaccount:{}:{}", self.namespace, self.service_account)
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace, self.service_account
+        )
     }
 }
 
@@ -134,17 +140,31 @@ impl TrustPolicy {
     /// assert!(TrustPolicy::parse("not json").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
-        let (document, mut findings) = document::parse_text(text).map_err(TrustError::Unreadable)?;
+        let (document, mut findings) =
+            document::parse_text(text).map_err(TrustError::Unreadable)?;
         finding::sort_findings(&mut findings);
-        Ok((TrustPolicy { document, findings: findings.clone() }, findings))
+        Ok((
+            TrustPolicy {
+                document,
+                findings: findings.clone(),
+            },
+            findings,
+        ))
     }
 
     /// Same as [`TrustPolicy::parse`] for a settings value: an object, or a string holding
     /// the document in any accepted form.
     pub fn parse_value(value: &Value) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
-        let (document, mut findings) = document::parse_value(value).map_err(TrustError::Unreadable)?;
+        let (document, mut findings) =
+            document::parse_value(value).map_err(TrustError::Unreadable)?;
         finding::sort_findings(&mut findings);
-        Ok((TrustPolicy { document, findings: findings.clone() }, findings))
+        Ok((
+            TrustPolicy {
+                document,
+                findings: findings.clone(),
+            },
+            findings,
+        ))
     }
 
     /// Whether IAM would accept the document.
@@ -171,15 +191,71 @@ impl TrustPolicy {
     /// by severity then statement. `role` enables the account checks.
     pub fn lint(&self, role: Option<&RoleArn>, issuer: &str) -> Vec<Finding> {
         let mut out = self.findings.clone();
-        out.extend(lint::lint(&self.document, role, issuer));
+        let mut statement_findings = lint::lint(&self.document, role, issuer);
+        let target = subjects::Target::new(role, issuer, None);
+        // Too complex to analyse (automaton bounds): the set-level findings are left out
+        // rather than guessed; the statement-level ones still stand.
+        if let Ok((set_findings, bounded)) = subjects::findings(&self.document, &target) {
+            // A deny-list Allow fenced by a Deny down to named ServiceAccounts is safe.
+            statement_findings.retain(|f| {
+                !(f.code == code::NEGATED_SUB_ALLOW
+                    && f.statement.is_some_and(|s| bounded.contains(&s)))
+            });
+            for f in set_findings {
+                let repeated = f.code == code::ALLOW_NEVER_MATCHES
+                    && statement_findings
+                        .iter()
+                        .any(|g| g.code == f.code && g.statement == f.statement);
+                if !repeated {
+                    statement_findings.push(f);
+                }
+            }
+        }
+        out.extend(statement_findings);
         finding::sort_findings(&mut out);
         out
+    }
+
+    /// The subjects this policy lets assume `role` on the cluster `issuer` with tokens for
+    /// `audience` (an over-approximation when conditions depend on request-time values;
+    /// see [`Admitted::notes`]). An invalid document admits nobody.
+    ///
+    /// ```
+    /// use aws_workload_identity::trust::{RoleArn, TrustPolicy};
+    /// let (p, _) = TrustPolicy::parse(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+    ///   "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc"},
+    ///   "Action": "sts:AssumeRoleWithWebIdentity",
+    ///   "Condition": {"StringLike": {"oidc.example.com/abc:sub": "system:serviceaccount:payments:*"}}}]}"#).unwrap();
+    /// let role = RoleArn::parse("arn:aws:iam::111122223333:role/r").unwrap();
+    /// let who = p.admitted(&role, "https://oidc.example.com/abc", "sts.amazonaws.com").unwrap();
+    /// assert_eq!(who.lines(), ["every ServiceAccount in namespace payments"]);
+    /// assert!(who.admits("payments", "api"));
+    /// ```
+    pub fn admitted(
+        &self,
+        role: &RoleArn,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Admitted, TrustError> {
+        if !self.document.valid || !issuer.starts_with("https://") {
+            return Ok(Admitted {
+                language: language::Language::nothing(),
+                subjects: language::SubjectSet::Nobody,
+                notes: Vec::new(),
+            });
+        }
+        let target = subjects::Target::new(Some(role), issuer, Some(audience));
+        subjects::admitted(&self.document, &target).map_err(|e| TrustError::Analysis(e.to_string()))
     }
 }
 
 /// A policy text that cannot be read gives the single `INVALID_JSON` finding.
 fn unreadable(message: String) -> Finding {
-    Finding::new(code::INVALID_JSON, None, format!("the trust policy cannot be read: {message}"))
+    Finding::new(
+        code::INVALID_JSON,
+        None,
+        format!("the trust policy cannot be read: {message}"),
+    )
 }
 
 /// Decides whether `subject` may assume the role `role_arn` under `policy`.
@@ -195,7 +271,10 @@ pub fn check(policy: &str, role_arn: &str, subject: &Subject) -> Result<Verdict,
             Ok(Verdict {
                 allowed: false,
                 valid_document: false,
-                explanation: vec![format!("the document is not a valid IAM trust policy, so it allows nothing: {}", f.message)],
+                explanation: vec![format!(
+                    "the document is not a valid IAM trust policy, so it allows nothing: {}",
+                    f.message
+                )],
                 findings: vec![f],
             })
         }
@@ -205,7 +284,11 @@ pub fn check(policy: &str, role_arn: &str, subject: &Subject) -> Result<Verdict,
 
 /// The findings for `policy` trusted by the cluster `issuer`; `role_arn` may be `None` or
 /// empty when unknown. An unreadable document gives `INVALID_JSON`.
-pub fn lint(policy: &str, role_arn: Option<&str>, issuer: &str) -> Result<Vec<Finding>, TrustError> {
+pub fn lint(
+    policy: &str,
+    role_arn: Option<&str>,
+    issuer: &str,
+) -> Result<Vec<Finding>, TrustError> {
     let role = match role_arn.map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) => Some(RoleArn::parse(r)?),
         None => None,
@@ -215,4 +298,36 @@ pub fn lint(policy: &str, role_arn: Option<&str>, issuer: &str) -> Result<Vec<Fi
         Err(TrustError::Unreadable(message)) => Ok(vec![unreadable(message)]),
         Err(e) => Err(e),
     }
+}
+
+/// Who can assume `role_arn`: one line per admitted ServiceAccount or scope
+/// (`payments/api`, `every ServiceAccount in namespace payments`,
+/// `ServiceAccounts matching "api-*" in namespace payments`, `unbounded: ...`,
+/// `unrestricted: ...`, `nobody: ...`), then `note:` lines for over-approximations.
+///
+/// `Err` for a malformed role ARN, an unreadable document, or a set too complex to analyse.
+pub fn who(
+    policy: &str,
+    role_arn: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<Vec<String>, TrustError> {
+    let role = RoleArn::parse(role_arn)?;
+    let (p, findings) = TrustPolicy::parse(policy)?;
+    if !p.is_valid() {
+        let first = findings
+            .iter()
+            .find(|f| f.severity == Severity::Error)
+            .map(|f| f.message.as_str())
+            .unwrap_or("");
+        return Ok(vec![format!(
+            "nobody: the document is not a valid IAM trust policy ({first})"
+        )]);
+    }
+    if !issuer.starts_with("https://") {
+        return Ok(vec![format!(
+            "nobody: the issuer {issuer:?} is not an https:// URL, so no IAM OIDC provider matches it"
+        )]);
+    }
+    Ok(p.admitted(&role, issuer, audience)?.lines())
 }
