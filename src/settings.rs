@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::trust::{self, Finding, RoleArn, Severity, TrustPolicy};
 
 /// Kubernetes refuses projected token lifetimes below ten minutes.
 pub const MIN_TOKEN_EXPIRATION: i64 = 600;
@@ -341,13 +342,20 @@ impl Settings {
                     cc.token_path
                 ));
             }
-            if !(cc.full_uri.starts_with("http://") || cc.full_uri.starts_with("https://")) {
+            // Any text, like the reference's flag, but never one that could break the env value.
+            if cc.full_uri.is_empty()
+                || cc
+                    .full_uri
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control())
+            {
                 p.push(format!(
-                    "containerCredentials.fullUri: {:?} must be an http:// or https:// URL",
+                    "containerCredentials.fullUri: {:?} must be a non-empty URL without spaces",
                     cc.full_uri
                 ));
             }
         }
+        self.trust_problems(&mut p);
         for (i, account) in self.allowed_accounts.iter().enumerate() {
             if !is_account_id(account) {
                 p.push(format!(
@@ -356,6 +364,92 @@ impl Settings {
             }
         }
         p
+    }
+
+    /// Problems of the trust keys: the provider URL, the role ARNs and their documents, the
+    /// template's placeholders.
+    fn trust_problems(&self, p: &mut Vec<String>) {
+        if let Some(provider) = &self.oidc_provider {
+            if let Err(problem) = check_provider_url(&provider.provider_url) {
+                p.push(format!(
+                    "oidcProvider.providerUrl: {:?} {problem}",
+                    provider.provider_url
+                ));
+            }
+            if provider.audience.is_empty() {
+                p.push("oidcProvider.audience: must not be empty".to_string());
+            }
+        }
+        for (arn, document) in &self.role_trust_policies {
+            let at = format!("roleTrustPolicies.{arn:?}");
+            if let Err(e) = RoleArn::parse(arn) {
+                p.push(format!("{at}: key is not a valid IAM role ARN: {e}"));
+            }
+            match TrustPolicy::parse_value(document) {
+                Ok((_, findings)) => {
+                    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
+                        p.push(format!("{at}: {}", describe(f)));
+                    }
+                }
+                Err(e) => p.push(format!("{at}: not a trust policy document: {e}")),
+            }
+        }
+        if let Some(template) = &self.trust_policy {
+            let text = match template {
+                Value::String(text) => text.clone(),
+                Value::Object(_) => template.to_string(),
+                other => {
+                    p.push(format!(
+                        "trustPolicy: expected a trust policy object or a string holding one, got {}",
+                        crate::json::type_name(other)
+                    ));
+                    return;
+                }
+            };
+            let missing: Vec<&str> = ["<NAMESPACE>", "<SERVICE_ACCOUNT>"]
+                .into_iter()
+                .filter(|placeholder| !text.contains(placeholder))
+                .collect();
+            if !missing.is_empty() {
+                p.push(format!(
+                    "trustPolicy: the template must contain the placeholders <NAMESPACE> and <SERVICE_ACCOUNT>; missing {}",
+                    missing.join(" and ")
+                ));
+            }
+            match trust::render(&text, "namespace", "serviceaccount")
+                .map_err(|e| e.to_string())
+                .and_then(|rendered| TrustPolicy::parse(&rendered).map_err(|e| e.to_string()))
+            {
+                Ok((_, findings)) => {
+                    for f in findings.iter().filter(|f| f.severity == Severity::Error) {
+                        p.push(format!("trustPolicy: {}", describe(f)));
+                    }
+                }
+                Err(e) => p.push(format!("trustPolicy: not a trust policy template: {e}")),
+            }
+        }
+    }
+
+    /// Lint findings of high or critical severity in the configured trust policies: valid
+    /// settings, but worth seeing when the policy is deployed.
+    pub fn trust_warnings(&self) -> Vec<String> {
+        let Some(provider) = &self.oidc_provider else {
+            return Vec::new();
+        };
+        let mut warnings = Vec::new();
+        for (arn, document) in &self.role_trust_policies {
+            let (Ok(role), Ok((policy, _))) =
+                (RoleArn::parse(arn), TrustPolicy::parse_value(document))
+            else {
+                continue;
+            };
+            for f in policy.lint(Some(&role), &provider.provider_url) {
+                if matches!(f.severity, Severity::Critical | Severity::High) {
+                    warnings.push(format!("roleTrustPolicies.{arn:?}: {}", describe(&f)));
+                }
+            }
+        }
+        warnings
     }
 
     /// The role ARN a `<prefix>/role-arn` annotation value names: with `composeRoleArn`, a
@@ -377,6 +471,38 @@ impl Settings {
             .get(&format!("{namespace}/{name}"))
             .or_else(|| self.service_account_roles.get(&format!("*/{name}")))
     }
+}
+
+/// "statement 2: MISSING_EFFECT (error): ..." for settings messages.
+fn describe(finding: &Finding) -> String {
+    let at = finding
+        .statement
+        .map(|s| format!("statement {s}: "))
+        .unwrap_or_default();
+    format!(
+        "{at}{} ({}): {}",
+        finding.code,
+        finding.severity.as_str(),
+        finding.message
+    )
+}
+
+/// IAM OIDC providers are https URLs with a host, an optional path, no query or fragment.
+fn check_provider_url(url: &str) -> Result<(), &'static str> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err("must start with https:// (IAM OIDC providers are https only)");
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err("has no host");
+    }
+    if rest.contains(['?', '#']) {
+        return Err("must not have a query or fragment");
+    }
+    if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain whitespace");
+    }
+    Ok(())
 }
 
 fn check_expiration(key: &str, seconds: i64, problems: &mut Vec<String>) {
@@ -505,7 +631,7 @@ mod tests {
                 "composeRoleArn": {"accountId": "1", "partition": "aws-moon"},
                 "serviceAccountRoles": {"nosep": {"roleArn": ""}},
                 "containerCredentials": {"identities": [{"namespace": "A", "serviceAccount": "b"}],
-                    "volumeName": "Bad", "tokenPath": "/abs", "fullUri": "ftp://x"}}"#,
+                    "volumeName": "Bad", "tokenPath": "/abs", "fullUri": "http://a b"}}"#,
         )
         .unwrap();
         let problems = s.problems();
