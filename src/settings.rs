@@ -415,6 +415,7 @@ impl Settings {
                     "trustPolicy: the template must contain the placeholders <NAMESPACE> and <SERVICE_ACCOUNT>; missing {}",
                     missing.join(" and ")
                 ));
+                return;
             }
             match trust::render(&text, "namespace", "serviceaccount")
                 .map_err(|e| e.to_string())

@@ -12,7 +12,22 @@ use json_patch::PatchOperation;
 use recorded::Case;
 
 fn replay(case: &Case) -> Result<(), String> {
-    let settings = Settings::parse_valid(&case.settings_json()).map_err(|e| e.to_string())?;
+    let settings = Settings::parse_valid(&case.settings_json());
+    let settings = match (&case.expect.settings_error, settings) {
+        (None, settings) => settings.map_err(|e| e.to_string())?,
+        (Some(expected), Err(e)) if e.to_string() == *expected => return Ok(()),
+        (Some(expected), Err(e)) => {
+            return Err(format!(
+                "settings error: expected {expected:?}, got {:?}",
+                e.to_string()
+            ));
+        }
+        (Some(expected), Ok(_)) => {
+            return Err(format!(
+                "settings accepted, expected the error {expected:?}"
+            ));
+        }
+    };
     let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
     let cluster = case.cluster();
     let mut context = Context::default();

@@ -657,7 +657,7 @@ fn verdict_json_shape() {
     let keys: Vec<&String> = json.as_object().unwrap().keys().collect();
     assert_eq!(
         keys,
-        ["allowed", "explanation", "findings", "validDocument"]
+        ["allowed", "validDocument", "findings", "explanation"]
     );
 }
 

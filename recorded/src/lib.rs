@@ -13,7 +13,8 @@
 //!   "review": { "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {} },
 //!   "cluster": [ { "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {} } ],
 //!   "expect": { "allowed": true, "pod": {}, "expirationRange": [79200, 86400],
-//!               "warnings": [], "message": "only when allowed is false" }
+//!               "warnings": [], "message": "only when allowed is false",
+//!               "settingsError": "only in a case whose settings the policy refuses" }
 //! }
 //! ```
 
@@ -32,7 +33,9 @@ pub struct Case {
     /// The policy settings (`{}` when omitted).
     #[serde(default = "empty_object")]
     pub settings: Value,
-    /// The AdmissionReview (admission.k8s.io/v1) sent to the policy.
+    /// The AdmissionReview (admission.k8s.io/v1) sent to the policy; absent in a case about
+    /// settings the policy must refuse.
+    #[serde(default)]
     pub review: Value,
     /// The objects that exist in the cluster; anything else is not found.
     #[serde(default)]
@@ -58,6 +61,9 @@ pub struct Expect {
     /// The rejection message (only when `allowed` is false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The message with which the policy refuses the settings; such a case has no review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings_error: Option<String>,
 }
 
 fn empty_object() -> Value {
