@@ -238,7 +238,7 @@ fn web_identity(
 ) -> Option<Plan> {
     let from_annotation = sa.and_then(|sa| {
         let (_, role) = sa.annotation("role-arn")?;
-        (!role.is_empty()).then(|| (sa, compose_role_arn(settings, role)))
+        (!role.is_empty()).then(|| (sa, settings.compose_role_arn(role)))
     });
     let (role_arn, audience, regional_sts, expiration) = match from_annotation {
         Some((sa, role_arn)) => (
@@ -288,17 +288,6 @@ fn entry_parameters(
             .unwrap_or(settings.sts_regional_endpoints),
         entry.token_expiration.unwrap_or(settings.token_expiration),
     )
-}
-
-/// `composeRoleArn`: a value without `arn:` is a role name in the configured account.
-fn compose_role_arn(settings: &Settings, role: &str) -> String {
-    match &settings.compose_role_arn {
-        Some(compose) if !role.contains("arn:") => format!(
-            "arn:{}:iam::{}:role/{role}",
-            compose.partition, compose.account_id
-        ),
-        _ => role.to_string(),
-    }
 }
 
 fn sts_annotation(sa: &ServiceAccount, default: bool, warnings: &mut Vec<String>) -> bool {
