@@ -27,7 +27,7 @@
 //!
 //! # Limits
 //!
-//! Determinisation can be exponential (`*a??????????????????` needs 2^19 states), so every
+//! Determinisation can be exponential (`*a` followed by 18 `?` needs 2^19 states), so every
 //! construction that explores states stops at [`MAX_STATES`] states or [`MAX_TRANSITIONS`]
 //! explicit edges and returns [`LanguageError::TooComplex`]. Enumeration stops at
 //! [`ENUMERATION_LIMIT`] names. No recursion is used anywhere, so input cannot exhaust the
@@ -42,7 +42,52 @@
 //! lengths.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+/// Hash maps keyed by internal state ids and position sets. A multiply-rotate hash is several
+/// times faster than SipHash for these small keys; every map is capped by [`MAX_STATES`], so
+/// even colliding keys only cost time within that cap.
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// Word-at-a-time multiply-rotate hasher (the scheme of rustc's `FxHasher`).
+#[derive(Default, Clone, Copy)]
+struct FastHasher {
+    hash: u64,
+}
+
+impl FastHasher {
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            for (dst, src) in word.iter_mut().zip(chunk) {
+                *dst = *src;
+            }
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
 
 /// Most DFA states any single construction (glob determinisation, product, classification
 /// step) may create before giving up with [`LanguageError::TooComplex`].
@@ -55,15 +100,15 @@ pub const MAX_TRANSITIONS: usize = 1 << 20;
 pub const ENUMERATION_LIMIT: usize = 1000;
 
 /// Largest dense `states x char-classes` table built for minimisation; above it the result is
-/// only pruned. Bounds memory to 16 MiB of `u32`.
-pub const MAX_MINIMISE_CELLS: usize = 1 << 22;
+/// only pruned. Keeps minimisation memory to a few tens of MiB at worst.
+pub const MAX_MINIMISE_CELLS: usize = 1 << 20;
 
 /// Largest number of bitset words held by glob determinisation (memory bound for very long
 /// patterns: 32 MiB).
 const MAX_GLOB_WORDS: usize = 1 << 22;
 
-/// Candidate globs tested while looking for a readable ServiceAccount pattern, per
-/// [`classify`] call. Each test is a small product construction.
+/// Candidate globs tested while looking for readable namespace or ServiceAccount patterns,
+/// per [`classify`] call. Each test is a small product construction.
 const PATTERN_CHECK_BUDGET: usize = 1024;
 
 /// Globs a readable pattern may consist of (`"api-*" or "web-*"`).
@@ -249,7 +294,7 @@ impl Language {
 
     /// Whether every string of `self` is in `other`.
     pub fn is_subset_of(&self, other: &Self) -> Result<bool, LanguageError> {
-        Ok(self.difference(other)?.is_empty())
+        self.product_is_empty(other, "inclusion test", |a, b| a && !b)
     }
 
     /// Whether the language has finitely many strings.
@@ -346,7 +391,7 @@ impl Language {
 
     /// The language of the strings read from state `from` (its residual), re-minimised.
     fn residual(&self, from: u32) -> Language {
-        let mut map: HashMap<u32, u32> = HashMap::new();
+        let mut map: FastMap<u32, u32> = FastMap::default();
         let mut order: Vec<u32> = vec![from];
         map.insert(from, 0);
         let mut i = 0;
@@ -399,32 +444,7 @@ impl Language {
             };
             let default = pairs.intern((a.default, b.default))?;
             let mut edges = Vec::new();
-            let (mut x, mut y) = (0, 0);
-            loop {
-                let (c, tp, tq) = match (a.edges.get(x), b.edges.get(y)) {
-                    (None, None) => break,
-                    (Some(&(c, t)), None) => {
-                        x += 1;
-                        (c, t, b.default)
-                    }
-                    (None, Some(&(c, t))) => {
-                        y += 1;
-                        (c, a.default, t)
-                    }
-                    (Some(&(ca, ta)), Some(&(cb, tb))) => {
-                        if ca < cb {
-                            x += 1;
-                            (ca, ta, b.default)
-                        } else if cb < ca {
-                            y += 1;
-                            (cb, a.default, tb)
-                        } else {
-                            x += 1;
-                            y += 1;
-                            (ca, ta, tb)
-                        }
-                    }
-                };
+            for (c, tp, tq) in merged_edges(a, b) {
                 let t = pairs.intern((tp, tq))?;
                 if t != default {
                     edges.push((c, t));
@@ -441,6 +461,33 @@ impl Language {
             });
         }
         Ok(finish(states))
+    }
+
+    /// Whether the product language is empty, decided on the fly: stops at the first
+    /// accepting pair and never builds or minimises the product.
+    fn product_is_empty(
+        &self,
+        other: &Self,
+        what: &str,
+        accept: impl Fn(bool, bool) -> bool,
+    ) -> Result<bool, LanguageError> {
+        let mut pairs: Interner<(u32, u32)> = Interner::new(MAX_STATES, what);
+        pairs.intern((0, 0))?;
+        let mut i = 0;
+        while let Some(&(p, q)) = pairs.keys.get(i) {
+            i += 1;
+            let (Some(a), Some(b)) = (self.state(p), other.state(q)) else {
+                continue;
+            };
+            if accept(a.accept, b.accept) {
+                return Ok(false);
+            }
+            pairs.intern((a.default, b.default))?;
+            for (_, tp, tq) in merged_edges(a, b) {
+                pairs.intern((tp, tq))?;
+            }
+        }
+        Ok(true)
     }
 
     /// All strings of a finite language, in lexicographic order, stopping after `limit + 1`
@@ -522,6 +569,36 @@ impl Language {
         }
         None
     }
+}
+
+/// The explicit edges of a pair of states, merged by char: `(char, target in a, target in
+/// b)` for every char that either state names (the other uses its default).
+fn merged_edges<'a>(a: &'a State, b: &'a State) -> impl Iterator<Item = (char, u32, u32)> + 'a {
+    let (mut x, mut y) = (0, 0);
+    std::iter::from_fn(move || match (a.edges.get(x), b.edges.get(y)) {
+        (None, None) => None,
+        (Some(&(c, t)), None) => {
+            x += 1;
+            Some((c, t, b.default))
+        }
+        (None, Some(&(c, t))) => {
+            y += 1;
+            Some((c, a.default, t))
+        }
+        (Some(&(ca, ta)), Some(&(cb, tb))) => {
+            if ca < cb {
+                x += 1;
+                Some((ca, ta, b.default))
+            } else if cb < ca {
+                y += 1;
+                Some((cb, a.default, tb))
+            } else {
+                x += 1;
+                y += 1;
+                Some((ca, ta, tb))
+            }
+        }
+    })
 }
 
 /// A glob token.
@@ -647,7 +724,7 @@ fn bits(v: &[u64]) -> impl Iterator<Item = usize> + '_ {
 
 /// Assigns dense ids to keys in discovery order; `keys` doubles as the work queue.
 struct Interner<K> {
-    ids: HashMap<K, u32>,
+    ids: FastMap<K, u32>,
     keys: Vec<K>,
     limit: usize,
     what: String,
@@ -656,7 +733,7 @@ struct Interner<K> {
 impl<K: Hash + Eq + Clone> Interner<K> {
     fn new(limit: usize, what: &str) -> Self {
         Interner {
-            ids: HashMap::new(),
+            ids: FastMap::default(),
             keys: Vec::new(),
             limit,
             what: what.to_string(),
@@ -747,14 +824,14 @@ fn finish(states: Vec<State>) -> Language {
 /// The transition table over char classes (chars whose edges agree in every state share a
 /// class; class 0 is "any other char"), or `None` when it would be too large.
 fn dense_table(states: &[State]) -> Option<(usize, Vec<u32>)> {
-    let mut signature: HashMap<char, Vec<(u32, u32)>> = HashMap::new();
+    let mut signature: FastMap<char, Vec<(u32, u32)>> = FastMap::default();
     for (s, st) in states.iter().enumerate() {
         for &(c, t) in &st.edges {
             signature.entry(c).or_default().push((s as u32, t));
         }
     }
-    let mut class_of_signature: HashMap<Vec<(u32, u32)>, usize> = HashMap::new();
-    let mut class_of_char: HashMap<char, usize> = HashMap::new();
+    let mut class_of_signature: FastMap<Vec<(u32, u32)>, usize> = FastMap::default();
+    let mut class_of_char: FastMap<char, usize> = FastMap::default();
     for (c, sig) in signature {
         let next = class_of_signature.len() + 1;
         let class = *class_of_signature.entry(sig).or_insert(next);
@@ -851,6 +928,7 @@ fn hopcroft(states: &[State], k: usize, table: &[u32]) -> Vec<u32> {
         }
     }
     let mut touched: Vec<usize> = Vec::new();
+    let mut splitter: Vec<u32> = Vec::new();
     while let Some((b, a)) = work.pop() {
         if let Some(w) = in_work.get_mut(b * k + a) {
             *w = false;
@@ -858,8 +936,10 @@ fn hopcroft(states: &[State], k: usize, table: &[u32]) -> Vec<u32> {
         let Some(&(bs, be)) = blocks.get(b) else {
             continue;
         };
-        let splitter: Vec<u32> = elems.get(bs..be).unwrap_or(&[]).to_vec();
-        for q in splitter {
+        // Copied because marking reorders elements, possibly inside this very block.
+        splitter.clear();
+        splitter.extend_from_slice(elems.get(bs..be).unwrap_or(&[]));
+        for &q in &splitter {
             let row = a * n + q as usize;
             let (ps, pe) = (
                 start.get(row).copied().unwrap_or(0),
@@ -949,27 +1029,44 @@ fn prune_blocks(states: &[State]) -> Vec<u32> {
 
 /// The quotient automaton by `block_of`, numbered breadth-first from the start.
 fn quotient(states: &[State], block_of: &[u32]) -> Language {
-    let block = |s: u32| block_of.get(s as usize).copied().unwrap_or(0);
-    let mut representative: HashMap<u32, u32> = HashMap::new();
+    let block = |s: u32| block_of.get(s as usize).copied().unwrap_or(0) as usize;
+    let blocks = block_of.iter().max().map_or(0, |&m| m as usize + 1);
+    // The smallest state of each block stands for it.
+    let mut representative: Vec<Option<u32>> = vec![None; blocks];
     for s in (0..states.len() as u32).rev() {
-        representative.insert(block(s), s);
+        if let Some(r) = representative.get_mut(block(s)) {
+            *r = Some(s);
+        }
     }
-    let mut new_id: HashMap<u32, u32> = HashMap::new();
-    let mut order: Vec<u32> = vec![block(0)];
-    new_id.insert(block(0), 0);
+    let mut new_id: Vec<Option<u32>> = vec![None; blocks];
+    let mut order: Vec<usize> = vec![block(0)];
+    if let Some(id) = new_id.get_mut(block(0)) {
+        *id = Some(0);
+    }
     let mut out = Vec::new();
     let mut i = 0;
     while let Some(&b) = order.get(i) {
         i += 1;
-        let Some(st) = representative.get(&b).and_then(|&r| states.get(r as usize)) else {
+        let Some(st) = representative
+            .get(b)
+            .copied()
+            .flatten()
+            .and_then(|r| states.get(r as usize))
+        else {
             continue;
         };
         let mut id_of = |t: u32| -> u32 {
             let tb = block(t);
-            *new_id.entry(tb).or_insert_with(|| {
-                order.push(tb);
-                order.len() as u32 - 1
-            })
+            match new_id.get_mut(tb) {
+                Some(Some(id)) => *id,
+                Some(slot) => {
+                    let id = order.len() as u32;
+                    *slot = Some(id);
+                    order.push(tb);
+                    id
+                }
+                None => 0,
+            }
         };
         let default_block = block(st.default);
         let mut edges = Vec::with_capacity(st.edges.len());
@@ -1001,9 +1098,14 @@ pub enum SubjectSet {
     /// Every ServiceAccount of the cluster, or all but finitely many (co-finite).
     Unrestricted,
     /// Infinitely many namespaces (a wildcard or prefix namespace), or more than
-    /// [`ENUMERATION_LIMIT`] of them, but not unrestricted. `examples` are a few admitted
-    /// subjects (full `sub` strings).
-    UnboundedNamespaces { examples: Vec<String> },
+    /// [`ENUMERATION_LIMIT`] of them, but not unrestricted.
+    UnboundedNamespaces {
+        /// A few admitted subjects (full `sub` strings), shortest namespaces first.
+        examples: Vec<String>,
+        /// The admitted namespaces, written like [`Scope::Matching`]: a glob such as `pay*`
+        /// when one describes them exactly, otherwise a description containing spaces.
+        namespaces: String,
+    },
     /// Finitely many namespaces, sorted by name.
     Scoped(Vec<NamespaceScope>),
 }
@@ -1023,7 +1125,7 @@ pub enum Scope {
     /// Infinitely many names (or more than [`ENUMERATION_LIMIT`]), but not all. The string
     /// is a glob such as `api-*` when one describes the set exactly (`*` here means any run
     /// of valid name chars); otherwise it is a description containing spaces, such as
-    /// `"api-*" or "web-*"`, `any name except "admin"` or
+    /// `"api-*" or "web-*"`, `anything but "admin"` or
     /// `finitely many names, over the 1000-name listing limit, e.g. "aaa", "aab", "aac"`.
     Matching(String),
     /// Finitely many names, sorted.
@@ -1048,26 +1150,49 @@ pub fn classify(lang: &Language) -> Result<SubjectSet, LanguageError> {
         return Ok(SubjectSet::Unrestricted);
     }
     let graph = NamespaceGraph::new(&admitted);
-    if graph.has_cycle() {
-        return Ok(SubjectSet::UnboundedNamespaces {
-            examples: graph.examples(),
-        });
-    }
-    let Some(namespaces) = graph.namespaces(ENUMERATION_LIMIT) else {
-        return Ok(SubjectSet::UnboundedNamespaces {
-            examples: graph.examples(),
-        });
-    };
-    let names = service_account_names();
     let mut budget = Budget {
         names: ENUMERATION_LIMIT,
         pattern_checks: PATTERN_CHECK_BUDGET,
     };
+    let enumerated = if graph.has_cycle() {
+        None
+    } else {
+        graph.namespaces(ENUMERATION_LIMIT)
+    };
+    let Some(namespaces) = enumerated else {
+        let language = graph.namespace_language();
+        let namespaces = describe_pattern(&language, &namespace_names(), &mut budget)?;
+        return Ok(SubjectSet::UnboundedNamespaces {
+            examples: graph.examples(),
+            namespaces,
+        });
+    };
+    let names = service_account_names();
     let mut scopes = Vec::with_capacity(namespaces.len());
+    // Namespaces often share their ServiceAccount part (`team-?:api`): analyse each once.
+    let mut by_state: FastMap<u32, Scope> = FastMap::default();
     for (namespace, state) in namespaces {
         let after_colon = admitted.state(state).map_or(0, |st| st.next(':'));
-        let residual = admitted.residual(after_colon);
-        let service_accounts = scope_of(&residual, &names, &mut budget)?;
+        let service_accounts = match by_state.get(&after_colon) {
+            Some(Scope::Names(list)) if list.len() > budget.names => {
+                budget.names = 0;
+                Scope::Matching(format!(
+                    "finitely many names, over the {ENUMERATION_LIMIT}-name listing limit, e.g. {}",
+                    quoted_list(list.iter().take(3))
+                ))
+            }
+            Some(Scope::Names(list)) => {
+                budget.names -= list.len();
+                Scope::Names(list.clone())
+            }
+            Some(other) => other.clone(),
+            None => {
+                let residual = admitted.residual(after_colon);
+                let scope = scope_of(&residual, &names, &mut budget)?;
+                by_state.insert(after_colon, scope.clone());
+                scope
+            }
+        };
         scopes.push(NamespaceScope {
             namespace,
             service_accounts,
@@ -1088,10 +1213,12 @@ impl SubjectSet {
             SubjectSet::Unrestricted => {
                 vec!["unrestricted: every ServiceAccount of the cluster".to_string()]
             }
-            SubjectSet::UnboundedNamespaces { examples } => {
-                let mut line = format!(
-                    "unbounded: an open-ended set of namespaces (infinitely many, or more than {ENUMERATION_LIMIT})"
-                );
+            SubjectSet::UnboundedNamespaces {
+                examples,
+                namespaces,
+            } => {
+                let mut line =
+                    format!("unbounded: every namespace matching {}", quoted(namespaces));
                 if !examples.is_empty() {
                     line.push_str(&format!(" (e.g. {})", examples.join(", ")));
                 }
@@ -1116,6 +1243,15 @@ impl SubjectSet {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A glob in quotes; a description (it contains spaces, which names cannot) as it is.
+fn quoted(pattern: &str) -> String {
+    if pattern.contains(char::is_whitespace) {
+        pattern.to_string()
+    } else {
+        format!("\"{pattern}\"")
     }
 }
 
@@ -1148,29 +1284,41 @@ fn scope_of(
             quoted_list(residual.words_shortest(3).iter())
         )));
     }
-    if missing.is_finite() {
+    describe_pattern(residual, names, budget).map(Scope::Matching)
+}
+
+/// A readable form of an infinite (or very large) set of names within `universe`: a glob,
+/// globs joined by `or`, `anything but ...` for co-finite sets, or a description with
+/// examples.
+fn describe_pattern(
+    target: &Language,
+    universe: &Language,
+    budget: &mut Budget,
+) -> Result<String, LanguageError> {
+    let missing = universe.difference(target)?;
+    if missing.is_finite() && !missing.is_empty() {
         let excluded = missing.words(10);
-        let mut text = format!("any name except {}", quoted_list(excluded.iter().take(10)));
+        let mut text = format!("anything but {}", quoted_list(excluded.iter().take(10)));
         if excluded.len() > 10 {
             text.push_str(" and more");
         }
-        return Ok(Scope::Matching(text));
+        return Ok(text);
     }
-    if let Some(globs) = glob_cover(residual, names, &mut budget.pattern_checks)? {
-        return Ok(Scope::Matching(match globs.as_slice() {
+    if let Some(globs) = glob_cover(target, universe, &mut budget.pattern_checks)? {
+        return Ok(match globs.as_slice() {
             [single] => single.clone(),
             _ => globs
                 .iter()
                 .map(|g| format!("\"{g}\""))
                 .collect::<Vec<_>>()
                 .join(" or "),
-        }));
+        });
     }
-    let examples = residual.words_shortest(3);
-    Ok(Scope::Matching(format!(
+    let examples = target.words_shortest(3);
+    Ok(format!(
         "a pattern with no simple glob form, e.g. {}",
         quoted_list(examples.iter())
-    )))
+    ))
 }
 
 fn quoted_list<'a>(items: impl Iterator<Item = &'a String>) -> String {
@@ -1198,25 +1346,36 @@ impl Language {
 }
 
 /// Tries to write `target` (a subset of `universe`) as a union of at most
-/// [`MAX_PATTERN_ALTERNATIVES`] globs `x*y` or literals, each intersected with `universe`.
-/// Greedy: take a shortest remaining word `w`, find the most general `x*y` with `x` a prefix
-/// and `y` a suffix of `w` that stays inside `target`, subtract it, repeat.
+/// [`MAX_PATTERN_ALTERNATIVES`] globs, each meant as intersected with `universe`.
+///
+/// Greedy: take a shortest remaining word `w`; find the most general `x*y` with `x` a prefix
+/// and `y` a suffix of `w` that stays inside `target`; widen it further by turning single
+/// chars into `*` (or else `?`) or inserting `*` where that still stays inside (`a-api-*`
+/// becomes `*-api-*`); subtract it and repeat. Every accepted glob is checked against `target`, so
+/// the result is exact whenever it is returned.
 fn glob_cover(
     target: &Language,
     universe: &Language,
     checks: &mut usize,
 ) -> Result<Option<Vec<String>>, LanguageError> {
-    let mut remaining = target.clone();
-    let mut globs = Vec::new();
-    // `x*y` (intersected with the universe) lies inside the target.
-    let fits = |x: &str, y: &str, checks: &mut usize| -> Result<Option<bool>, LanguageError> {
+    /// Whether `glob` (intersected with the universe) lies inside the target; `None` once the
+    /// check budget is spent.
+    fn fits(
+        glob: &[GlobTok],
+        target: &Language,
+        universe: &Language,
+        checks: &mut usize,
+    ) -> Result<Option<bool>, LanguageError> {
         if *checks == 0 {
             return Ok(None);
         }
         *checks -= 1;
-        let g = Language::glob(&format!("{x}*{y}"))?;
-        Ok(Some(g.intersect(universe)?.difference(target)?.is_empty()))
-    };
+        let g = Language::glob(&render_glob(glob))?;
+        Ok(Some(g.intersect(universe)?.is_subset_of(target)?))
+    }
+
+    let mut remaining = target.clone();
+    let mut globs = Vec::new();
     while !remaining.is_empty() {
         if globs.len() >= MAX_PATTERN_ALTERNATIVES {
             return Ok(None);
@@ -1229,8 +1388,13 @@ fn glob_cover(
         if len > 64 {
             return Ok(None);
         }
-        let part = |from: usize, to: usize| -> String {
-            chars.get(from..to).unwrap_or(&[]).iter().collect()
+        let x_star_y = |prefix: usize, suffix: usize| -> Vec<GlobTok> {
+            let head = chars.get(..prefix).unwrap_or(&[]).iter();
+            let tail = chars.get(len - suffix..).unwrap_or(&[]).iter();
+            head.map(|&c| GlobTok::Lit(c))
+                .chain(std::iter::once(GlobTok::Star))
+                .chain(tail.map(|&c| GlobTok::Lit(c)))
+                .collect()
         };
         // Fitting is monotone: a longer prefix or suffix only shrinks `x*y`. Walk the
         // staircase of minimal suffix lengths per prefix length: O(len) checks.
@@ -1238,13 +1402,13 @@ fn glob_cover(
         let mut suffix = len;
         for prefix in 0..=len {
             suffix = suffix.min(len - prefix);
-            match fits(&part(0, prefix), &part(len - suffix, len), checks)? {
+            match fits(&x_star_y(prefix, suffix), target, universe, checks)? {
                 None => return Ok(None),
                 Some(false) => continue,
                 Some(true) => {}
             }
             while suffix > 0 {
-                match fits(&part(0, prefix), &part(len - suffix + 1, len), checks)? {
+                match fits(&x_star_y(prefix, suffix - 1), target, universe, checks)? {
                     None => return Ok(None),
                     Some(true) => suffix -= 1,
                     Some(false) => break,
@@ -1255,18 +1419,77 @@ fn glob_cover(
                 best = Some((prefix, suffix));
             }
         }
-        let (glob_text, covered) = match best {
-            Some((p, s)) => {
-                let text = format!("{}*{}", part(0, p), part(len - s, len));
-                let lang = Language::glob(&text)?;
-                (text, lang)
-            }
-            None => (w.clone(), Language::literal(&w)),
+        let mut glob: Vec<GlobTok> = match best {
+            Some((p, s)) => x_star_y(p, s),
+            None => chars.iter().map(|&c| GlobTok::Lit(c)).collect(),
         };
-        remaining = remaining.difference(&covered)?;
-        globs.push(glob_text);
+        // Widen left to right: replace a char by `*`, else insert a `*` before it.
+        let mut i = 0;
+        while i <= glob.len() {
+            if let Some(GlobTok::Lit(_)) = glob.get(i) {
+                let mut widened = false;
+                for wildcard in [GlobTok::Star, GlobTok::Any] {
+                    let mut wider = glob.clone();
+                    if let Some(t) = wider.get_mut(i) {
+                        *t = wildcard;
+                    }
+                    // Adjacent stars are one star.
+                    wider.dedup_by(|a, b| *a == GlobTok::Star && *b == GlobTok::Star);
+                    match fits(&wider, target, universe, checks)? {
+                        None => return Ok(None),
+                        Some(true) => {
+                            glob = wider;
+                            widened = true;
+                            break;
+                        }
+                        Some(false) => {}
+                    }
+                }
+                if widened {
+                    i += 1;
+                    continue;
+                }
+            }
+            let star_near = glob.get(i) == Some(&GlobTok::Star)
+                || (i > 0 && glob.get(i - 1) == Some(&GlobTok::Star));
+            if !star_near {
+                let mut wider = glob.clone();
+                wider.insert(i, GlobTok::Star);
+                match fits(&wider, target, universe, checks)? {
+                    None => return Ok(None),
+                    Some(true) => {
+                        glob = wider;
+                        i += 2;
+                        continue;
+                    }
+                    Some(false) => {}
+                }
+            }
+            i += 1;
+        }
+        let text = render_glob(&glob);
+        remaining = remaining.difference(&Language::glob(&text)?)?;
+        globs.push(text);
     }
     Ok(Some(globs))
+}
+
+/// A token of a readable glob; names never contain `*` or `?`, so rendering is unambiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GlobTok {
+    Star,
+    Any,
+    Lit(char),
+}
+
+fn render_glob(toks: &[GlobTok]) -> String {
+    toks.iter()
+        .map(|t| match t {
+            GlobTok::Star => '*',
+            GlobTok::Any => '?',
+            GlobTok::Lit(c) => *c,
+        })
+        .collect()
 }
 
 /// The namespace segment of the admitted language: states reached after
@@ -1370,6 +1593,45 @@ impl<'a> NamespaceGraph<'a> {
                 .copied()
                 .collect()
         })
+    }
+
+    /// The admitted namespaces as a language of their own.
+    fn namespace_language(&self) -> Language {
+        let n = self.useful.len();
+        let mut id: Vec<Option<u32>> = vec![None; n];
+        let mut order: Vec<u32> = vec![self.start];
+        if let Some(slot) = id.get_mut(self.start as usize) {
+            *slot = Some(0);
+        }
+        let mut i = 0;
+        while let Some(&s) = order.get(i) {
+            i += 1;
+            for (_, t) in self.edges(s) {
+                if let Some(slot @ None) = id.get_mut(t as usize) {
+                    *slot = Some(order.len() as u32);
+                    order.push(t);
+                }
+            }
+        }
+        let dead = order.len() as u32;
+        let mut states: Vec<State> = order
+            .iter()
+            .map(|&s| State {
+                accept: self.is_exit(s),
+                default: dead,
+                edges: self
+                    .edges(s)
+                    .into_iter()
+                    .filter_map(|(c, t)| Some((c, id.get(t as usize).copied().flatten()?)))
+                    .collect(),
+            })
+            .collect();
+        states.push(State {
+            accept: false,
+            default: dead,
+            edges: Vec::new(),
+        });
+        finish(states)
     }
 
     /// A cycle among useful states means infinitely many namespaces.
@@ -1558,6 +1820,14 @@ fn label_states(base: u32, dead: u32, accept_end: bool, exit: Option<(char, u32)
     ]
 }
 
+/// Valid namespace names: DNS-1123 labels, unbounded length.
+fn namespace_names() -> Language {
+    // 0 start, 1 alnum (accepting), 2 dash, 3 dead.
+    let mut states = label_states(0, 3, true, None);
+    states.push(state_with(false, 3, Vec::new()));
+    finish(states)
+}
+
 /// Valid ServiceAccount names: DNS-1123 subdomains (dot-separated labels), unbounded length.
 fn service_account_names() -> Language {
     // 0 start, 1 alnum (accepting), 2 dash, 3 dot, 4 dead.
@@ -1629,6 +1899,32 @@ mod tests {
 
     fn g(p: &str) -> Language {
         Language::glob(p).expect("glob within limits")
+    }
+
+    /// The structural invariants every constructed language keeps.
+    fn assert_invariants(l: &Language) {
+        let n = l.states.len();
+        assert!(n > 0);
+        let mut seen = vec![false; n];
+        seen[0] = true;
+        let mut stack = vec![0usize];
+        while let Some(s) = stack.pop() {
+            let st = &l.states[s];
+            assert!((st.default as usize) < n);
+            assert!(st.edges.windows(2).all(|w| w[0].0 < w[1].0), "edges sorted");
+            for t in st.targets() {
+                assert!((t as usize) < n);
+                if !seen[t as usize] {
+                    seen[t as usize] = true;
+                    stack.push(t as usize);
+                }
+            }
+            assert!(
+                st.edges.iter().all(|&(_, t)| t != st.default),
+                "no redundant edge"
+            );
+        }
+        assert!(seen.iter().all(|&r| r), "all states reachable");
     }
 
     fn sub(ns: &str, sa: &str) -> String {
@@ -1816,6 +2112,7 @@ mod tests {
                 g("system:serviceaccount:pay*"),
                 SubjectSet::UnboundedNamespaces {
                     examples: vec![sub("pay", "a"), sub("paya", "a"), sub("payb", "a")],
+                    namespaces: "pay*".into(),
                 },
             ),
             (
@@ -1823,6 +2120,7 @@ mod tests {
                 g("system:*-*:*"),
                 SubjectSet::UnboundedNamespaces {
                     examples: vec![sub("a-a", "a"), sub("a-b", "a"), sub("a-c", "a")],
+                    namespaces: "*-*".into(),
                 },
             ),
             (
@@ -1925,14 +2223,31 @@ mod tests {
                 scoped(&[("payments", Scope::Matching("\"api-*\" or \"web-*\"".into()))]),
             ),
             (
+                "infix",
+                g("system:serviceaccount:payments:*-api-*"),
+                scoped(&[("payments", Scope::Matching("*-api-*".into()))]),
+            ),
+            (
+                "prefix and suffix",
+                g("system:serviceaccount:payments:api-*-reader"),
+                scoped(&[("payments", Scope::Matching("api-*-reader".into()))]),
+            ),
+            (
+                "prefix with a required char",
+                g("system:serviceaccount:payments:api-?*"),
+                scoped(&[("payments", Scope::Matching("api-*".into()))]),
+            ),
+            (
+                "question mark inside",
+                g("system:serviceaccount:payments:*a?b*"),
+                scoped(&[("payments", Scope::Matching("*a?b*".into()))]),
+            ),
+            (
                 "all but one name",
                 g("system:serviceaccount:payments:*")
                     .difference(&Language::literal(&payments_api))
                     .unwrap(),
-                scoped(&[(
-                    "payments",
-                    Scope::Matching("any name except \"api\"".into()),
-                )]),
+                scoped(&[("payments", Scope::Matching("anything but \"api\"".into()))]),
             ),
             (
                 "several namespaces",
@@ -1954,6 +2269,7 @@ mod tests {
                 g("system:serviceaccount:*:api"),
                 SubjectSet::UnboundedNamespaces {
                     examples: vec![sub("a", "api"), sub("b", "api"), sub("c", "api")],
+                    namespaces: "*".into(),
                 },
             ),
             (
@@ -1963,6 +2279,7 @@ mod tests {
                     .unwrap(),
                 SubjectSet::UnboundedNamespaces {
                     examples: vec![sub("a", "a"), sub("b", "a"), sub("c", "a")],
+                    namespaces: "anything but \"kube-system\"".into(),
                 },
             ),
         ];
@@ -1976,10 +2293,10 @@ mod tests {
     fn many_namespaces_are_unbounded() {
         // 36 * 36 = 1296 finite namespaces > ENUMERATION_LIMIT.
         let lang = g("system:serviceaccount:??:api");
-        assert!(matches!(
-            classify(&lang).unwrap(),
-            SubjectSet::UnboundedNamespaces { .. }
-        ));
+        let SubjectSet::UnboundedNamespaces { namespaces, .. } = classify(&lang).unwrap() else {
+            panic!("unbounded expected");
+        };
+        assert_eq!(namespaces, "??");
     }
 
     #[test]
@@ -2014,9 +2331,10 @@ mod tests {
             (
                 SubjectSet::UnboundedNamespaces {
                     examples: vec![sub("pay", "a")],
+                    namespaces: "pay*".into(),
                 },
                 vec![
-                    "unbounded: an open-ended set of namespaces (infinitely many, or more than 1000) (e.g. system:serviceaccount:pay:a)",
+                    "unbounded: every namespace matching \"pay*\" (e.g. system:serviceaccount:pay:a)",
                 ],
             ),
             (
@@ -2024,14 +2342,14 @@ mod tests {
                     ("a", names(&["w", "x"])),
                     ("b", Scope::Every),
                     ("c", Scope::Matching("api-*".into())),
-                    ("d", Scope::Matching("any name except \"x\"".into())),
+                    ("d", Scope::Matching("anything but \"x\"".into())),
                 ]),
                 vec![
                     "a/w",
                     "a/x",
                     "every ServiceAccount in namespace b",
                     "ServiceAccounts matching \"api-*\" in namespace c",
-                    "ServiceAccounts matching any name except \"x\" in namespace d",
+                    "ServiceAccounts matching anything but \"x\" in namespace d",
                 ],
             ),
         ];
@@ -2052,6 +2370,33 @@ mod tests {
         let got = classify(&lang).unwrap();
         assert!(matches!(got, SubjectSet::Scoped(_)), "{got:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn pruning_fallback_is_exact() {
+        let lang = g("a*b?c")
+            .union(&g("*:x"))
+            .unwrap()
+            .difference(&g("ab*"))
+            .unwrap();
+        let pruned = quotient(&lang.states, &prune_blocks(&lang.states));
+        assert_invariants(&pruned);
+        for s in ["azbqc", "abqqc", "a:x", ":x", "abc", "ab:x", "", "zzz"] {
+            assert_eq!(pruned.contains(s), lang.contains(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn error_messages_name_the_operation() {
+        let pattern = format!("*a{}", "?".repeat(50));
+        let err = Language::glob(&pattern).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "glob \"*a{}...\" is too complex to analyse: it needs more than {MAX_STATES} automaton states",
+                "?".repeat(38)
+            )
+        );
     }
 
     // ---------------------------------------------------------------- properties
@@ -2083,6 +2428,33 @@ mod tests {
             let l = Language::literal(&q);
             prop_assert_eq!(l.contains(&s), q == s);
             prop_assert_eq!(a.union(&l).unwrap().contains(&s), x || q == s);
+        }
+
+        #[test]
+        fn results_are_minimal_and_well_formed(p in SMALL, q in SMALL) {
+            let a = Language::glob(&p).unwrap();
+            let b = Language::glob(&q).unwrap();
+            let ab = a.union(&b).unwrap();
+            let ba = b.union(&a).unwrap();
+            for l in [&a, &b, &ab, &ba, &a.intersect(&b).unwrap(), &a.difference(&b).unwrap()] {
+                assert_invariants(l);
+            }
+            // Minimal DFAs are unique up to renaming, so equal languages have equal sizes.
+            prop_assert_eq!(ab.states.len(), ba.states.len());
+            prop_assert_eq!(a.intersect(&a).unwrap().states.len(), a.states.len());
+            prop_assert_eq!(a.union(&Language::nothing()).unwrap().states.len(), a.states.len());
+            prop_assert!(ab.is_subset_of(&ba).unwrap() && ba.is_subset_of(&ab).unwrap());
+        }
+
+        #[test]
+        fn ignore_case_matches_ascii_folding(p in "[a-zA-Z:*]{0,8}", s in "[a-cA-C:*]{0,8}") {
+            let lang = Language::literal_ignore_case(&p);
+            prop_assert_eq!(lang.contains(&s), p.eq_ignore_ascii_case(&s));
+        }
+
+        #[test]
+        fn unicode_globs_agree_with_reference(p in "[aé:*?]{0,6}", s in "[aéE:]{0,6}") {
+            prop_assert_eq!(Language::glob(&p).unwrap().contains(&s), reference_glob(&p, &s));
         }
 
         #[test]
@@ -2157,7 +2529,12 @@ mod tests {
                             prop_assert!(missing.words(ENUMERATION_LIMIT).contains(&s));
                         }
                     }
-                    SubjectSet::UnboundedNamespaces { .. } => {}
+                    SubjectSet::UnboundedNamespaces { namespaces, .. } => {
+                        // A glob answer covers exactly the namespaces with admitted names.
+                        if admitted && !namespaces.contains(' ') {
+                            prop_assert!(reference_glob(namespaces, ns), "{} vs {}", s, namespaces);
+                        }
+                    }
                     SubjectSet::Scoped(scopes) => {
                         let scope = scopes.iter().find(|sc| &sc.namespace == ns);
                         match scope.map(|sc| &sc.service_accounts) {
@@ -2177,7 +2554,7 @@ mod tests {
                 }
             }
             match &set {
-                SubjectSet::UnboundedNamespaces { examples } => {
+                SubjectSet::UnboundedNamespaces { examples, .. } => {
                     prop_assert!(!examples.is_empty());
                     for e in examples {
                         prop_assert!(lang.contains(e) && shape.contains(e), "{}", e);
