@@ -235,6 +235,9 @@ impl fmt::Display for Finding {
 /// Sorts most severe first, then by statement (document-level findings first), and drops
 /// exact duplicates. Stable, so equal keys keep the order they were found in.
 pub fn sort_findings(findings: &mut Vec<Finding>) {
+    if findings.len() < 2 {
+        return;
+    }
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -12,6 +12,7 @@
 //! - the output of `aws iam get-role` (`{"Role": {"AssumeRolePolicyDocument": ...}}`), or
 //!   its `Role` object.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -92,22 +93,23 @@ pub fn parse_strict(text: &str) -> Result<Value, String> {
 
 /// The policy document found in `text`, with the text that IAM would store (for size and
 /// character checks). Errors say why nothing could be read.
-pub fn extract(text: &str) -> Result<(Value, String), String> {
-    let mut current = text.to_string();
+pub fn extract(text: &str) -> Result<(Value, Cow<'_, str>), String> {
+    // The common case (a JSON object text) is parsed without copying the input.
+    let mut owned: Option<String> = None;
     for _ in 0..MAX_UNWRAP {
-        let trimmed = current.trim();
+        let trimmed = owned.as_deref().unwrap_or(text).trim();
         if trimmed.starts_with('%') {
-            current = percent_decode(trimmed)?;
+            owned = Some(percent_decode(trimmed)?);
             continue;
         }
         let value = parse_strict(trimmed).map_err(|e| format!("not valid JSON: {e}"))?;
         match value {
-            Value::String(inner) => current = inner,
+            Value::String(inner) => owned = Some(inner),
             Value::Object(_) => match unwrap_role(&value) {
-                Some(Value::String(inner)) => current = inner.clone(),
+                Some(Value::String(inner)) => owned = Some(inner.clone()),
                 Some(doc @ Value::Object(_)) => {
                     let compact = serde_json::to_string(doc).unwrap_or_default();
-                    return Ok((doc.clone(), compact));
+                    return Ok((doc.clone(), Cow::Owned(compact)));
                 }
                 Some(other) => {
                     return Err(format!(
@@ -115,7 +117,10 @@ pub fn extract(text: &str) -> Result<(Value, String), String> {
                         type_name(other)
                     ));
                 }
-                None => return Ok((value, current)),
+                None => {
+                    let doc_text = owned.map_or(Cow::Borrowed(text), Cow::Owned);
+                    return Ok((value, doc_text));
+                }
             },
             other => {
                 return Err(format!(
@@ -131,21 +136,22 @@ pub fn extract(text: &str) -> Result<(Value, String), String> {
 }
 
 /// Same as [`extract`] for an already parsed value (a settings entry).
-pub fn extract_value(value: &Value) -> Result<(Value, String), String> {
+pub fn extract_value(value: &Value) -> Result<(Value, Cow<'_, str>), String> {
     match value {
         Value::String(text) => extract(text),
         Value::Object(_) => match unwrap_role(value) {
             Some(Value::String(text)) => extract(text),
-            Some(doc @ Value::Object(_)) => {
-                Ok((doc.clone(), serde_json::to_string(doc).unwrap_or_default()))
-            }
+            Some(doc @ Value::Object(_)) => Ok((
+                doc.clone(),
+                Cow::Owned(serde_json::to_string(doc).unwrap_or_default()),
+            )),
             Some(other) => Err(format!(
                 "AssumeRolePolicyDocument is {}, expected an object or a string",
                 type_name(other)
             )),
             None => Ok((
                 value.clone(),
-                serde_json::to_string(value).unwrap_or_default(),
+                Cow::Owned(serde_json::to_string(value).unwrap_or_default()),
             )),
         },
         other => Err(format!(
