@@ -93,10 +93,14 @@ fn validate_settings(payload: &[u8]) -> CallResult {
         .map_err(|e| format!("settings: not UTF-8: {e}"))
         .and_then(|text| Settings::parse_valid(text).map_err(|e| e.to_string()))
     {
-        Ok(_) => SettingsValidationResponse {
-            valid: true,
-            message: None,
-        },
+        // Valid, but a configured trust policy that is too open is worth seeing at deploy time.
+        Ok(settings) => {
+            let warnings = settings.trust_warnings();
+            SettingsValidationResponse {
+                valid: true,
+                message: (!warnings.is_empty()).then(|| warnings.join("; ")),
+            }
+        }
         Err(message) => SettingsValidationResponse {
             valid: false,
             message: Some(message),
