@@ -178,7 +178,8 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
                 "the document is {chars} characters long; IAM accepts at most {MAX_DOCUMENT_CHARS}"
             ),
         );
-    } else if quota_chars > DEFAULT_QUOTA_CHARS {
+    }
+    if quota_chars > DEFAULT_QUOTA_CHARS {
         v.push(code::POLICY_TOO_LARGE, None, format!(
             "the document has {quota_chars} non-whitespace characters; the default role trust policy quota is {DEFAULT_QUOTA_CHARS} (raise the quota or shorten the document)"
         ));
