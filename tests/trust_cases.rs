@@ -744,3 +744,40 @@ fn who_can_assume() {
     assert!(trust::who("nope", ROLE, ISSUER, STS).is_err());
     assert!(trust::who(&fenced, "bad", ISSUER, STS).is_err());
 }
+
+/// Close cases of the grammar rules: near misses that IAM accepts, so the code must not be
+/// raised and the document stays valid.
+#[rustfmt::skip]
+#[test]
+fn grammar_close_cases_are_valid() {
+    let ok = statement("Allow", FED, WEB, SUB_API);
+    let principal = |p: &str| doc(&[statement("Allow", p, WEB, SUB_API)]);
+    let condition = |c: &str| doc(&[statement("Allow", FED, WEB, c)]);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("1.1 JSON with whitespace and Latin-1 text is fine", condition(r#"{"StringEquals":{"$SUB":"système"}}"#), "INVALID_JSON"),
+        ("1.1 the same key in two different objects is not a duplicate", doc(&[ok.clone(), ok.clone()]), "INVALID_JSON"),
+        ("1.1 a single Statement object is a statement", expand(&format!(r#"{{"Version":"2012-10-17","Statement":{ok}}}"#)), "MISSING_STATEMENT"),
+        ("1.3 Effect Deny is valid", doc(&[ok.clone(), statement("Deny", FED, WEB, r#"{"StringEquals":{"$SUB":"x"}}"#)]), "INVALID_EFFECT"),
+        ("1.3 Effect present", doc(std::slice::from_ref(&ok)), "MISSING_EFFECT"),
+        ("1.4 Principal with one type is enough", principal(r#"{"Federated":["$PROVIDER"]}"#), "MISSING_PRINCIPAL"),
+        ("1.4 Principal without NotPrincipal", doc(std::slice::from_ref(&ok)), "NOTPRINCIPAL_NOT_SUPPORTED"),
+        ("1.4 {\"AWS\": \"*\"} is accepted by IAM (lint, not error)", principal(r#"{"AWS":"*"}"#), "WILDCARD_PRINCIPAL_NOT_SUPPORTED"),
+        ("1.4 a full provider ARN has no partial wildcard", doc(std::slice::from_ref(&ok)), "PRINCIPAL_PARTIAL_WILDCARD"),
+        ("1.4 SAML provider and built-in IdPs are valid Federated values", principal(r#"{"Federated":["arn:aws:iam::111122223333:saml-provider/okta","accounts.google.com","$PROVIDER"]}"#), "INVALID_PRINCIPAL_ARN"),
+        ("1.4 AWS account IDs and role ARNs are valid", principal(r#"{"AWS":["111122223333","arn:aws:iam::111122223333:role/x"],"Federated":"$PROVIDER"}"#), "INVALID_PRINCIPAL_ARN"),
+        ("1.4 provider ARN in another partition is well-formed", principal(r#"{"Federated":"arn:aws-us-gov:iam::111122223333:oidc-provider/h"}"#), "INVALID_PRINCIPAL_ARN"),
+        ("1.3 Condition is not a Resource", doc(std::slice::from_ref(&ok)), "RESOURCE_NOT_SUPPORTED"),
+        ("1.5 NotAction alone satisfies the Action rule", doc(&[ok.replace("\"Action\"", "\"NotAction\"")]), "MISSING_ACTION"),
+        ("1.5 * alone is a valid action", doc(&[statement("Allow", FED, r#""*""#, SUB_API)]), "MISSING_ACTION"),
+        ("1.2 2008-10-17 is a valid Version", doc(std::slice::from_ref(&ok)).replace("2012-10-17", "2008-10-17"), "INVALID_VERSION"),
+        ("1.2 Version may be absent", doc(std::slice::from_ref(&ok)).replace(r#""Version":"2012-10-17","#, ""), "INVALID_VERSION"),
+        ("1.6 qualified operators are known", condition(r#"{"ForAnyValue:StringNotLikeIfExists":{"$SUB":"x"}}"#), "UNKNOWN_CONDITION_OPERATOR"),
+        ("1.6 Null with a boolean value", condition(r#"{"Null":{"$SUB":false}}"#), "UNKNOWN_CONDITION_OPERATOR"),
+        ("1.6 an empty string is a value", condition(r#"{"StringEquals":{"$SUB":[""]}}"#), "EMPTY_CONDITION_VALUES"),
+    ];
+    for (rule, policy, code) in cases {
+        let (p, findings) = TrustPolicy::parse(&policy).unwrap_or_else(|e| panic!("{rule}: {e}"));
+        assert!(p.is_valid(), "rule: {rule}: {findings:#?}");
+        assert!(findings.iter().all(|f| f.code != code), "rule: {rule}: {findings:#?}");
+    }
+}
