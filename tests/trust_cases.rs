@@ -781,3 +781,130 @@ fn grammar_close_cases_are_valid() {
         assert!(findings.iter().all(|f| f.code != code), "rule: {rule}: {findings:#?}");
     }
 }
+
+/// Every operator of reference 1.6, generated: the absent-key row of the table for each
+/// qualifier, and several values (one matching, one not) on a present key.
+#[test]
+fn every_operator_absent_key_and_several_values() {
+    use aws_workload_identity::trust::condition::{BaseOp, Kind};
+    // (request value carried as aud, a policy value it matches, one it does not)
+    let sample = |kind: Kind| -> (&str, &str, &str) {
+        match kind {
+            Kind::String { like: true, .. } => ("sts.amazonaws.com", "sts.*", "x*"),
+            Kind::String {
+                ignore_case: true, ..
+            } => ("sts.amazonaws.com", "STS.amazonaws.COM", "x"),
+            Kind::String { .. } | Kind::Binary => ("sts.amazonaws.com", "sts.amazonaws.com", "x"),
+            Kind::Numeric(c) => (
+                "42",
+                match c {
+                    condition::Cmp::Eq | condition::Cmp::Le | condition::Cmp::Ge => "42",
+                    condition::Cmp::Lt => "43",
+                    condition::Cmp::Gt => "41",
+                },
+                match c {
+                    condition::Cmp::Lt | condition::Cmp::Le => "1",
+                    _ => "100",
+                },
+            ),
+            Kind::Date(c) => (
+                "2024-01-01T00:00:00Z",
+                match c {
+                    condition::Cmp::Eq | condition::Cmp::Le | condition::Cmp::Ge => "2024-01-01",
+                    condition::Cmp::Lt => "2025-01-01",
+                    condition::Cmp::Gt => "2023-01-01",
+                },
+                match c {
+                    condition::Cmp::Lt | condition::Cmp::Le => "2000-01-01",
+                    _ => "2100-01-01",
+                },
+            ),
+            Kind::Bool => ("true", "true", "false"),
+            Kind::Ip => ("10.1.2.3", "10.0.0.0/8", "11.0.0.0/8"),
+            Kind::Arn => (
+                "arn:aws:iam::111122223333:role/x",
+                "arn:aws:iam::*:role/*",
+                "arn:aws:iam::*:user/*",
+            ),
+            Kind::Null => ("sts.amazonaws.com", "false", "true"),
+        }
+    };
+    use aws_workload_identity::trust::condition;
+    let mut n = 0;
+    for &op in BaseOp::ALL {
+        let name = op.name();
+        let (request, hit, miss) = sample(op.kind());
+        let negated = op.is_negated();
+        let mut check = |rule: String, cond: String, aud: &str, want: bool| {
+            let policy = with_condition("2012-10-17", &cond);
+            run_decision(
+                &rule,
+                &policy,
+                ROLE,
+                &subject("payments", "api", aud),
+                if want { Allow } else { Deny },
+            );
+            n += 1;
+        };
+        if op == BaseOp::Null {
+            check(
+                "1.6 Null true: absent key -> true".into(),
+                r#"{"Null":{"$P:amr":["true"]}}"#.into(),
+                STS,
+                true,
+            );
+            check(
+                "1.6 Null several values are OR-ed".into(),
+                r#"{"Null":{"$AUD":["true","false"]}}"#.into(),
+                STS,
+                true,
+            );
+            continue;
+        }
+        // Absent key: plain, IfExists, ForAnyValue, ForAllValues (reference 1.6 table).
+        check(
+            format!("1.6 {name} absent key -> {negated}"),
+            format!(r#"{{"{name}":{{"$P:amr":"{hit}"}}}}"#),
+            request,
+            negated,
+        );
+        check(
+            format!("1.6 {name}IfExists absent key -> true"),
+            format!(r#"{{"{name}IfExists":{{"$P:amr":"{hit}"}}}}"#),
+            request,
+            true,
+        );
+        check(
+            format!("1.6 ForAnyValue:{name} absent key -> false"),
+            format!(r#"{{"ForAnyValue:{name}":{{"$P:amr":"{hit}"}}}}"#),
+            request,
+            false,
+        );
+        check(
+            format!("1.6 ForAllValues:{name} absent key -> true"),
+            format!(r#"{{"ForAllValues:{name}":{{"$P:amr":"{hit}"}}}}"#),
+            request,
+            true,
+        );
+        // Present key, several values: OR for positive operators, NOR for negated ones.
+        check(
+            format!("1.6 {name} several values, one matching -> {}", !negated),
+            format!(r#"{{"{name}":{{"$AUD":["{miss}","{hit}"]}}}}"#),
+            request,
+            !negated,
+        );
+        check(
+            format!("1.6 {name} several values, none matching -> {negated}"),
+            format!(r#"{{"{name}":{{"$AUD":["{miss}","{miss}x"]}}}}"#),
+            request,
+            negated,
+        );
+        check(
+            format!("1.6 {name}IfExists present key behaves as {name}"),
+            format!(r#"{{"{name}IfExists":{{"$AUD":"{hit}"}}}}"#),
+            request,
+            !negated,
+        );
+    }
+    assert_eq!(n, 26 * 7 + 2);
+}
