@@ -647,6 +647,20 @@ fn bad_inputs_are_errors() {
         trust::lint("not json", None, ISSUER).unwrap()[0].code,
         "INVALID_JSON"
     );
+    // 2.4 / 3.4: a name with ':' or '*' would forge another sub; Kubernetes refuses it.
+    for (ns, sa) in [
+        ("pay:ments", "api"),
+        ("payments", "api:x"),
+        ("*", "api"),
+        ("Payments", "api"),
+        ("", "api"),
+    ] {
+        let e = trust::check("{}", ROLE, &subject(ns, sa, STS)).unwrap_err();
+        assert!(
+            matches!(e, trust::TrustError::InvalidName { .. }),
+            "{ns}/{sa}: {e}"
+        );
+    }
 }
 
 #[test]

@@ -260,10 +260,12 @@ fn unreadable(message: String) -> Finding {
 
 /// Decides whether `subject` may assume the role `role_arn` under `policy`.
 ///
-/// `Err` only for a malformed role ARN; an invalid or unreadable document gives
+/// `Err` only for a malformed role ARN or a namespace / ServiceAccount name Kubernetes would
+/// refuse (such a subject cannot exist); an invalid or unreadable document gives
 /// `Ok` with `allowed: false`, `valid_document: false` and the error findings.
 pub fn check(policy: &str, role_arn: &str, subject: &Subject) -> Result<Verdict, TrustError> {
     let role = RoleArn::parse(role_arn)?;
+    check_names(&subject.namespace, &subject.service_account)?;
     match TrustPolicy::parse(policy) {
         Ok((p, _)) => Ok(p.decide(&role, subject)),
         Err(TrustError::Unreadable(message)) => {
@@ -330,4 +332,24 @@ pub fn who(
         )]);
     }
     Ok(p.admitted(&role, issuer, audience)?.lines())
+}
+
+/// Refuses names that no ServiceAccount can have: a `:` or `*` in them would forge a
+/// different `sub`.
+pub fn check_names(namespace: &str, service_account: &str) -> Result<(), TrustError> {
+    if !crate::settings::is_dns_label(namespace) {
+        return Err(TrustError::InvalidName {
+            what: "namespace",
+            value: namespace.to_string(),
+            expected: "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+        });
+    }
+    if !crate::settings::is_dns_subdomain(service_account) {
+        return Err(TrustError::InvalidName {
+            what: "ServiceAccount name",
+            value: service_account.to_string(),
+            expected: "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
+        });
+    }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::TrustError;
 use super::json::{parse_strict, type_name};
 use super::lint::PLACEHOLDERS;
-use crate::settings::{DEFAULT_TOKEN_AUDIENCE, OidcProvider, is_dns_label, is_dns_subdomain};
+use crate::settings::{DEFAULT_TOKEN_AUDIENCE, OidcProvider};
 
 const ADDON_PATH: [&str; 3] = ["status", "addOns", "awsWorkloadIdentity"];
 
@@ -33,20 +33,7 @@ pub fn render(
     namespace: &str,
     service_account: &str,
 ) -> Result<String, TrustError> {
-    if !is_dns_label(namespace) {
-        return Err(TrustError::InvalidName {
-            what: "namespace",
-            value: namespace.to_string(),
-            expected: "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
-        });
-    }
-    if !is_dns_subdomain(service_account) {
-        return Err(TrustError::InvalidName {
-            what: "ServiceAccount name",
-            value: service_account.to_string(),
-            expected: "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
-        });
-    }
+    super::check_names(namespace, service_account)?;
     let mut policy = find_template(template)?;
     let mut replaced = 0usize;
     let mut stack = vec![&mut policy];
