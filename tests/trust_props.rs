@@ -310,3 +310,96 @@ proptest! {
         }
     }
 }
+
+/// Arbitrary JSON built from policy-like pieces: keys of the grammar, near misses and junk.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        prop::sample::select(vec![
+            "Allow",
+            "Deny",
+            "*",
+            "2012-10-17",
+            "2008-10-17",
+            "sts:AssumeRoleWithWebIdentity",
+            "sts:*",
+            "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123",
+            "arn:aws:iam::1:oidc-provider/x",
+            "system:serviceaccount:payments:*",
+            "${aws:username}",
+            "${",
+            "true",
+            "10.0.0.0/8",
+            "arn:aws:iam::*:role/*",
+            "",
+            "é\u{2028}",
+        ])
+        .prop_map(|s| json!(s)),
+        "[ -~]{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        let key = prop::sample::select(vec![
+            "Version",
+            "Statement",
+            "Effect",
+            "Principal",
+            "NotPrincipal",
+            "Federated",
+            "AWS",
+            "Action",
+            "NotAction",
+            "Resource",
+            "Condition",
+            "StringEquals",
+            "StringLikeIfExists",
+            "ForAllValues:StringLike",
+            "Null",
+            "NullIfExists",
+            "ArnLike",
+            "NumericLessThan",
+            "oidc.example.com/abc123:sub",
+            "oidc.example.com/abc123:aud",
+            "aws:SourceIp",
+            "Sid",
+            "x",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((key, inner), 0..5).prop_map(|kv| Value::Object(
+                kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            )),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// No input makes the engine panic, and an invalid document is never allowed.
+    #[test]
+    fn arbitrary_documents_never_panic(doc in json_value(), s in subjects()) {
+        let text = doc.to_string();
+        let verdict = aws_workload_identity::trust::check(&text, ROLE, &s).unwrap();
+        prop_assert!(verdict.valid_document || !verdict.allowed);
+        let _ = aws_workload_identity::trust::lint(&text, Some(ROLE), ISSUER).unwrap();
+        let _ = aws_workload_identity::trust::who(&text, ROLE, ISSUER, &s.audience);
+        let _ = TrustPolicy::parse_value(&doc);
+        let _ = aws_workload_identity::trust::render(&text, &s.namespace, &s.service_account);
+    }
+
+    /// Arbitrary text (including URL-encoded and string-wrapped junk) never panics.
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,64}", pct in "(%[0-9A-Fa-f]{0,2}|[a-z{}\":,])*") {
+        for t in [text.as_str(), pct.as_str()] {
+            let s = Subject { issuer: ISSUER.into(), audience: "a".into(), namespace: "a".into(), service_account: "b".into() };
+            let _ = aws_workload_identity::trust::check(t, ROLE, &s).unwrap();
+            let _ = aws_workload_identity::trust::lint(t, None, t).unwrap();
+            let _ = aws_workload_identity::trust::who(t, ROLE, t, t);
+            let _ = aws_workload_identity::trust::render(t, "a", "b");
+            let _ = aws_workload_identity::trust::oidc_provider_config(t);
+            let _ = RoleArn::parse(t);
+        }
+    }
+}
