@@ -1,0 +1,148 @@
+//! Syntax of the IAM identifiers given on the command line (role ARN, account, role name),
+//! checked before anything runs so that a typo in a flag is bad input (exit 2), not a
+//! "not allowed" answer.
+
+/// AWS partitions (SDK partition metadata).
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// A role ARN split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleArn {
+    pub partition: String,
+    pub account: String,
+    pub path: String,
+    pub name: String,
+}
+
+/// Checks `arn:<partition>:iam::<12 digits>:role<path><name>`; the error says what is wrong.
+pub fn parse_role_arn(arn: &str) -> Result<RoleArn, String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts[..] else {
+        return Err(format!(
+            "{arn:?} is not a role ARN (expected arn:aws:iam::<account>:role/<name>)"
+        ));
+    };
+    if prefix != "arn" {
+        return Err(format!(
+            "{arn:?} is not an ARN (it must start with \"arn:\")"
+        ));
+    }
+    if !PARTITIONS.contains(&partition) {
+        return Err(format!(
+            "{arn:?}: unknown partition {partition:?} (expected one of {})",
+            PARTITIONS.join(", ")
+        ));
+    }
+    if service != "iam" {
+        return Err(format!("{arn:?}: service must be iam, not {service:?}"));
+    }
+    if !region.is_empty() {
+        return Err(format!(
+            "{arn:?}: IAM ARNs have no region, found {region:?}"
+        ));
+    }
+    check_account(account).map_err(|e| format!("{arn:?}: {e}"))?;
+    let Some(rest) = resource.strip_prefix("role/") else {
+        return Err(format!(
+            "{arn:?}: resource must be role/<name>, found {resource:?}"
+        ));
+    };
+    // The path is everything up to the last slash: `role/a/b/name` has path `/a/b/`.
+    let (path, name) = match rest.rfind('/') {
+        Some(i) => (format!("/{}", &rest[..=i]), &rest[i + 1..]),
+        None => ("/".to_string(), rest),
+    };
+    if path.len() > 512 || !path.chars().all(|c| ('!'..='~').contains(&c)) {
+        return Err(format!(
+            "{arn:?}: role path {path:?} must be printable ASCII, at most 512 characters"
+        ));
+    }
+    check_role_name(name).map_err(|e| format!("{arn:?}: {e}"))?;
+    Ok(RoleArn {
+        partition: partition.to_string(),
+        account: account.to_string(),
+        path,
+        name: name.to_string(),
+    })
+}
+
+/// An AWS account ID is exactly 12 digits.
+pub fn check_account(account: &str) -> Result<(), String> {
+    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!("account {account:?} must be exactly 12 digits"))
+    }
+}
+
+/// A role name is 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
+pub fn check_role_name(name: &str) -> Result<(), String> {
+    let valid_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
+    if name.is_empty() || name.len() > 64 || !name.chars().all(valid_char) {
+        return Err(format!(
+            "role name {name:?} must be 1 to 64 characters of A-Z a-z 0-9 + = , . @ _ -"
+        ));
+    }
+    Ok(())
+}
+
+/// The account in a Federated principal `arn:<p>:iam::<account>:oidc-provider/<host/path>`,
+/// with its partition.
+pub fn provider_arn_parts(arn: &str) -> Option<(&str, &str)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    resource
+        .starts_with("oidc-provider/")
+        .then_some((partition, account))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns() {
+        let arn = parse_role_arn("arn:aws:iam::111122223333:role/payments-api").unwrap();
+        assert_eq!(arn.account, "111122223333");
+        assert_eq!(arn.name, "payments-api");
+        assert_eq!(arn.path, "/");
+        let arn = parse_role_arn("arn:aws-cn:iam::012345678901:role/app/x/Name_1").unwrap();
+        assert_eq!(arn.path, "/app/x/");
+        assert_eq!(arn.name, "Name_1");
+        for bad in [
+            "payments-api",
+            "arn:aws:iam::1111:role/x",
+            "arn:aws:iam:us-east-1:111122223333:role/x",
+            "arn:aws:s3::111122223333:role/x",
+            "arn:awz:iam::111122223333:role/x",
+            "arn:aws:iam::111122223333:user/x",
+            "arn:aws:iam::111122223333:role/",
+            "arn:aws:iam::111122223333:role/a b",
+        ] {
+            assert!(parse_role_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_and_accounts() {
+        assert!(check_role_name("payments-api").is_ok());
+        assert!(check_role_name(&"a".repeat(65)).is_err());
+        assert!(check_account("11112222333").is_err());
+        assert_eq!(
+            provider_arn_parts("arn:aws:iam::111122223333:oidc-provider/oidc.example/abc"),
+            Some(("aws", "111122223333"))
+        );
+        assert_eq!(provider_arn_parts("arn:aws:iam::111122223333:role/x"), None);
+    }
+}

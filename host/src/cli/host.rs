@@ -1,0 +1,157 @@
+//! [`Module`] on the host library: the module loaded once per run, on first use.
+//!
+//! Admission runs through waPC, as Kubewarden runs it; the trust engine through the WIT
+//! world. Each ABI is linked only when a command needs it, so `awi review` never pays for
+//! making the component.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use awi::{Objects, Policy, WitInstance};
+use serde_json::Value;
+
+use super::error::{Failure, Outcome};
+use super::model::{Finding, Module, Subject, Verdict};
+
+/// Loads the module named by `--module` (or the built-in default) when first asked.
+pub struct Loader {
+    flag: Option<PathBuf>,
+    session: Option<Session>,
+}
+
+impl Loader {
+    pub fn new(flag: Option<PathBuf>) -> Loader {
+        Loader {
+            flag,
+            session: None,
+        }
+    }
+
+    /// The loaded module, for the waPC (admission) functions.
+    pub fn wapc(&mut self) -> Outcome<&mut Session> {
+        self.session()
+    }
+
+    /// The loaded module, for the WIT (trust) functions.
+    pub fn wit(&mut self) -> Outcome<&mut Session> {
+        self.session()
+    }
+
+    /// The component made of the module, for other hosts.
+    pub fn component_bytes(&mut self) -> Outcome<Vec<u8>> {
+        let session = self.session()?;
+        session.policy.component_bytes().map_err(host_failure)
+    }
+
+    fn session(&mut self) -> Outcome<&mut Session> {
+        if self.session.is_none() {
+            let (path, origin) = match &self.flag {
+                Some(path) => (path.clone(), "--module"),
+                None => (awi::default_module_path(), "the built-in policy module"),
+            };
+            if !path.is_file() {
+                let hint = if self.flag.is_some() {
+                    ""
+                } else {
+                    " (build it with `cargo build -p awi`, or pass --module PATH)"
+                };
+                return Err(Failure::input(format!(
+                    "{origin} {}: no such file{hint}",
+                    path.display()
+                )));
+            }
+            let policy = Policy::load(&path)
+                .map_err(|e| Failure::input(format!("{origin} {}: {e}", path.display())))?;
+            self.session = Some(Session { policy, wit: None });
+        }
+        // Just set above when it was missing.
+        self.session
+            .as_mut()
+            .ok_or_else(|| Failure::input("the policy module could not be loaded"))
+    }
+}
+
+/// One loaded module and, once a trust command needs it, its component instance.
+pub struct Session {
+    policy: Policy,
+    wit: Option<WitInstance>,
+}
+
+impl Session {
+    fn wit(&mut self) -> Outcome<&mut WitInstance> {
+        if self.wit.is_none() {
+            self.wit = Some(self.policy.wit_instance().map_err(host_failure)?);
+        }
+        self.wit
+            .as_mut()
+            .ok_or_else(|| Failure::input("the policy component could not be instantiated"))
+    }
+}
+
+/// Errors of the module or the host: the module's own messages name the bad input.
+fn host_failure(error: awi::Error) -> Failure {
+    match error {
+        awi::Error::Guest { message, .. } => Failure::input(message),
+        other => Failure::input(other.to_string()),
+    }
+}
+
+impl Module for Session {
+    fn validate_settings(&mut self, settings: &Value) -> Outcome<Result<(), String>> {
+        let instance = self
+            .policy
+            .wapc_instance(Arc::new(Objects::empty()))
+            .map_err(host_failure)?;
+        let answer = instance.validate_settings(settings).map_err(host_failure)?;
+        Ok(if answer.valid {
+            Ok(())
+        } else {
+            Err(answer
+                .message
+                .unwrap_or_else(|| "refused without a message".to_string()))
+        })
+    }
+
+    fn review(&mut self, settings: &Value, review: &Value, cluster: &[Value]) -> Outcome<Value> {
+        let cluster = Arc::new(Objects::new(cluster.to_vec()));
+        self.policy
+            .kubewarden_review(settings, review, cluster)
+            .map_err(host_failure)
+    }
+
+    fn check(&mut self, policy: &str, role_arn: &str, subject: &Subject) -> Outcome<Verdict> {
+        self.wit()?
+            .check(policy, role_arn, subject)
+            .map_err(host_failure)
+    }
+
+    fn lint(&mut self, policy: &str, role_arn: &str, issuer: &str) -> Outcome<Vec<Finding>> {
+        let role_arn = Some(role_arn).filter(|r| !r.is_empty());
+        self.wit()?
+            .lint(policy, role_arn, issuer)
+            .map_err(host_failure)
+    }
+
+    fn render(
+        &mut self,
+        template: &str,
+        namespace: &str,
+        service_account: &str,
+    ) -> Outcome<String> {
+        self.wit()?
+            .render(template, namespace, service_account)
+            .map_err(host_failure)
+    }
+
+    fn who(
+        &mut self,
+        policy: &str,
+        role_arn: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Outcome<Vec<String>> {
+        self.wit()?
+            .who(policy, role_arn, issuer, audience)
+            .map_err(host_failure)
+    }
+}

@@ -1,0 +1,385 @@
+//! The `awi` command: a wasmtime host of the policy module for people and scripts.
+//!
+//! Every subcommand prints its result on stdout and ends with the exit code of SPEC
+//! section 6: 0 yes, 1 no (rejected, not allowed, serious findings), 2 bad input with one
+//! line on stderr. The module is loaded only by the subcommands that need it.
+
+mod arn;
+mod diff;
+mod error;
+mod host;
+mod input;
+mod model;
+mod review;
+mod setup;
+mod trust;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use error::{EXIT_BAD_INPUT, Failure, Outcome, one_line};
+use model::Subject;
+use trust::{Format, Printed};
+
+const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// Preview and check AWS workload identity (IRSA) for Kubernetes, with the same policy
+/// module that Kubewarden runs.
+#[derive(Debug, Parser)]
+#[command(name = "awi", version, propagate_version = true)]
+pub struct Cli {
+    /// The policy module (.wasm) to run; default: the module this awi was built with.
+    #[arg(long, global = true, value_name = "PATH")]
+    module: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the policy on an AdmissionReview (or bare AdmissionRequest) as Kubewarden would
+    /// and print the AdmissionReview response. Exit 0 admitted, 1 rejected, 2 bad input.
+    Review {
+        /// AdmissionReview or AdmissionRequest, JSON or YAML.
+        #[arg(value_name = "REVIEW")]
+        review: PathBuf,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Print the changes for people instead of the AdmissionReview JSON.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// Print a Pod manifest as the policy would mutate it on creation (YAML); warnings go
+    /// to stderr. Exit 0, 2 bad input.
+    Mutate {
+        /// The Pod manifest, YAML or JSON.
+        #[arg(value_name = "POD")]
+        pod: PathBuf,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Namespace the Pod is created in, when the manifest does not say [default: default].
+        #[arg(long, short = 'n', value_name = "NS")]
+        namespace: Option<String>,
+    },
+    /// Check, lint, explain and render IAM role trust policies.
+    #[command(subcommand)]
+    Trust(TrustCommand),
+    /// Print the whole setup of a ServiceAccount's AWS role on a Control Plane cluster, as
+    /// paste-ready steps checked by the trust engine. Exit 0, 1 check failed, 2 bad input.
+    Setup {
+        /// The saved cluster object (`cpln mk8s get NAME -o json`).
+        #[arg(long, value_name = "FILE")]
+        cluster: PathBuf,
+        #[arg(long, short = 'n', value_name = "NS")]
+        namespace: String,
+        #[arg(long, value_name = "SA")]
+        service_account: String,
+        /// Name of the IAM role to create.
+        #[arg(long, value_name = "NAME")]
+        role_name: String,
+        /// AWS account of the role, when the cluster's trust policy template does not name it.
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+    },
+    /// Write the policy as a WebAssembly component (WIT world awi:policy/policy) for other
+    /// wasmtime hosts.
+    Component {
+        /// Where to write the component.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+/// The cluster the policy sees: settings and the objects it can read.
+#[derive(Debug, Args)]
+struct ClusterArgs {
+    /// Policy settings, YAML or JSON (a ClusterAdmissionPolicy manifest works too)
+    /// [default: {}].
+    #[arg(long, value_name = "FILE")]
+    settings: Option<PathBuf>,
+    /// A file of objects the cluster has (ServiceAccounts; YAML may hold several documents).
+    /// Repeatable.
+    #[arg(long = "service-account", value_name = "FILE")]
+    service_accounts: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TrustCommand {
+    /// Decide, as STS would, whether a ServiceAccount may assume the role, and explain why.
+    /// Exit 0 allowed, 1 not allowed, 2 bad input.
+    Check {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[arg(long, value_name = "ARN")]
+        role_arn: String,
+        #[arg(long, short = 'n', value_name = "NS")]
+        namespace: String,
+        #[arg(long, value_name = "SA")]
+        service_account: String,
+        /// Audience of the ServiceAccount token.
+        #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
+        audience: String,
+        #[arg(long, short = 'o', value_enum, default_value_t)]
+        output: Format,
+    },
+    /// List the findings of the lint catalogue. Exit 0 none at high or above, 1 otherwise.
+    Lint {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// The role the policy belongs to (enables the account checks).
+        #[arg(long, value_name = "ARN")]
+        role_arn: Option<String>,
+        #[arg(long, short = 'o', value_enum, default_value_t)]
+        output: Format,
+    },
+    /// Print the ServiceAccounts the policy lets assume the role.
+    Who {
+        #[command(flatten)]
+        policy: PolicyArgs,
+        #[arg(long, value_name = "ARN")]
+        role_arn: String,
+        /// Audience of the ServiceAccount tokens.
+        #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
+        audience: String,
+    },
+    /// Fill a trust-policy template (<NAMESPACE>, <SERVICE_ACCOUNT>) and print the policy.
+    Render {
+        /// The template, or the whole `cpln mk8s get -o json` output.
+        #[arg(long, value_name = "FILE")]
+        template: PathBuf,
+        #[arg(long, short = 'n', value_name = "NS")]
+        namespace: String,
+        #[arg(long, value_name = "SA")]
+        service_account: String,
+    },
+}
+
+/// A trust policy and the cluster that the policy should trust.
+#[derive(Debug, Args)]
+struct PolicyArgs {
+    /// The trust policy JSON (or `aws iam get-role` output).
+    #[arg(long, value_name = "FILE")]
+    policy: PathBuf,
+    /// The cluster's OIDC issuer URL (https://...).
+    #[arg(long, value_name = "URL")]
+    issuer: String,
+}
+
+/// Parses the command line, runs it, prints, and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    let mut loader = host::Loader::new(cli.module.clone());
+    let result = run(cli.command, &mut loader);
+    let code = match result {
+        Ok(printed) => {
+            if !printed.stdout.is_empty() {
+                let mut stdout = std::io::stdout().lock();
+                // A closed pipe (`awi ... | head`) is not an error of ours.
+                let _ = stdout.write_all(printed.stdout.as_bytes());
+                let _ = stdout.flush();
+            }
+            printed.code
+        }
+        Err(failure) => {
+            eprintln!("awi: {failure}");
+            failure.code
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// Help and version exit 0 as usual; usage errors print one line and exit 2.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = error.print();
+        return ExitCode::from(
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                EXIT_BAD_INPUT
+            } else {
+                0
+            },
+        );
+    }
+    let rendered = error.render().to_string();
+    // clap's message is the part before "Usage:"; the rest is a hint we shorten.
+    let message = rendered.split("\nUsage:").next().unwrap_or(&rendered);
+    let message = one_line(message.trim_start_matches("error: "));
+    eprintln!("awi: {message} (see awi --help)");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
+    match command {
+        Command::Review {
+            review: path,
+            cluster,
+            diff,
+        } => review::review(
+            loader.wapc()?,
+            &review::ReviewArgs {
+                review: &path,
+                settings: cluster.settings.as_deref(),
+                service_accounts: &cluster.service_accounts,
+                diff,
+            },
+        ),
+        Command::Mutate {
+            pod,
+            cluster,
+            namespace,
+        } => {
+            let (yaml, warnings) = review::mutate(
+                loader.wapc()?,
+                &review::MutateArgs {
+                    pod: &pod,
+                    service_accounts: &cluster.service_accounts,
+                    settings: cluster.settings.as_deref(),
+                    namespace: namespace.as_deref(),
+                },
+            )?;
+            for warning in warnings {
+                eprintln!("warning: {}", one_line(&warning));
+            }
+            Ok(Printed::ok(yaml))
+        }
+        Command::Trust(command) => run_trust(command, loader),
+        Command::Setup {
+            cluster,
+            namespace,
+            service_account,
+            role_name,
+            account,
+        } => setup::setup(
+            loader.wit()?,
+            &setup::SetupArgs {
+                cluster: &cluster,
+                namespace: &namespace,
+                service_account: &service_account,
+                role_name: &role_name,
+                account: account.as_deref(),
+            },
+        )
+        .map(Printed::ok),
+        Command::Component { output } => {
+            let bytes = loader.component_bytes()?;
+            std::fs::write(&output, &bytes).map_err(|e| {
+                Failure::input(format!("--output {}: cannot write: {e}", output.display()))
+            })?;
+            Ok(Printed::ok(format!(
+                "wrote {} ({} bytes): a component of the awi:policy/policy world\n",
+                output.display(),
+                bytes.len()
+            )))
+        }
+    }
+}
+
+fn run_trust(command: TrustCommand, loader: &mut host::Loader) -> Outcome<Printed> {
+    match command {
+        TrustCommand::Check {
+            policy,
+            role_arn,
+            namespace,
+            service_account,
+            audience,
+            output,
+        } => {
+            trust::role_arn_flag(&role_arn)?;
+            trust::non_empty("--namespace", &namespace)?;
+            trust::non_empty("--service-account", &service_account)?;
+            trust::non_empty("--audience", &audience)?;
+            let document = policy.read()?;
+            let subject = Subject {
+                issuer: policy.issuer,
+                audience,
+                namespace,
+                service_account,
+            };
+            trust::check(loader.wit()?, &document, &role_arn, &subject, output)
+        }
+        TrustCommand::Lint {
+            policy,
+            role_arn,
+            output,
+        } => {
+            if let Some(arn) = &role_arn {
+                trust::role_arn_flag(arn)?;
+            }
+            let document = policy.read()?;
+            let role_arn = role_arn.unwrap_or_default();
+            trust::lint(loader.wit()?, &document, &role_arn, &policy.issuer, output)
+        }
+        TrustCommand::Who {
+            policy,
+            role_arn,
+            audience,
+        } => {
+            trust::role_arn_flag(&role_arn)?;
+            trust::non_empty("--audience", &audience)?;
+            let document = policy.read()?;
+            trust::who(
+                loader.wit()?,
+                &document,
+                &role_arn,
+                &policy.issuer,
+                &audience,
+            )
+        }
+        TrustCommand::Render {
+            template,
+            namespace,
+            service_account,
+        } => {
+            trust::non_empty("--namespace", &namespace)?;
+            trust::non_empty("--service-account", &service_account)?;
+            let text = input::read_text(&template, "--template")?;
+            // Not JSON is bad input here, not something for the module to guess at.
+            input::parse_json(&text, &format!("--template {}", template.display()))?;
+            trust::render(loader.wit()?, &text, &namespace, &service_account)
+        }
+    }
+}
+
+impl PolicyArgs {
+    fn read(&self) -> Outcome<String> {
+        trust::non_empty("--issuer", &self.issuer)?;
+        trust::read_policy(&self.policy, "--policy")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        let e = Cli::try_parse_from(["awi", "trust", "check", "--policy", "p.json"]).unwrap_err();
+        let rendered = e.render().to_string();
+        let message = rendered.split("\nUsage:").next().unwrap();
+        let line = one_line(message.trim_start_matches("error: "));
+        assert!(
+            line.starts_with("the following required arguments were not provided"),
+            "{line}"
+        );
+        assert!(line.contains("--role-arn <ARN>"), "{line}");
+    }
+}

@@ -1,0 +1,37 @@
+//! What the commands ask the policy module, independent of how the module is run.
+//!
+//! [`Module`] is the seam between the commands and the wasmtime host library, so that the
+//! commands' parsing, formatting and exit codes can be unit-tested without wasmtime.
+
+use serde_json::Value;
+
+use super::error::Outcome;
+
+// The WIT records, as the host library maps them.
+pub use awi::{Finding, Subject, Verdict};
+
+/// The policy module's functions the commands use. Errors are the module's own messages
+/// (bad input) or a host failure; both end the command with exit 2.
+pub trait Module {
+    /// `Ok(Err(message))` when the policy refuses the settings.
+    fn validate_settings(&mut self, settings: &Value) -> Outcome<Result<(), String>>;
+
+    /// Runs the policy on `review` (an AdmissionReview) as Kubewarden would, answering
+    /// `kubernetes/get_resource` from `cluster`; returns the AdmissionReview response.
+    fn review(&mut self, settings: &Value, review: &Value, cluster: &[Value]) -> Outcome<Value>;
+
+    fn check(&mut self, policy: &str, role_arn: &str, subject: &Subject) -> Outcome<Verdict>;
+
+    fn lint(&mut self, policy: &str, role_arn: &str, issuer: &str) -> Outcome<Vec<Finding>>;
+
+    fn render(&mut self, template: &str, namespace: &str, service_account: &str)
+    -> Outcome<String>;
+
+    fn who(
+        &mut self,
+        policy: &str,
+        role_arn: &str,
+        issuer: &str,
+        audience: &str,
+    ) -> Outcome<Vec<String>>;
+}

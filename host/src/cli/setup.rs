@@ -1,0 +1,270 @@
+//! `awi setup`: the whole IRSA setup for one ServiceAccount of a Control Plane cluster, as
+//! paste-ready steps. Nothing is printed that the trust engine has not checked: the rendered
+//! trust policy must let exactly that ServiceAccount assume the role.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::arn::{check_account, check_role_name, provider_arn_parts};
+use super::error::{Failure, Outcome};
+use super::input::{parse_document, read_text, str_at};
+use super::model::{Module, Subject};
+use super::trust::{findings_text, non_empty, pretty_json};
+
+const ADDON: &str = "/status/addOns/awsWorkloadIdentity";
+
+/// What setup needs from a saved `cpln mk8s get -o json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterFacts {
+    pub name: String,
+    pub provider_url: String,
+    pub audience: String,
+    /// Partition and account of the template's Federated principal, when it names one.
+    pub federated: Option<(String, String)>,
+}
+
+/// Reads the facts out of the cluster object; the error names the missing field.
+pub fn cluster_facts(cluster: &Value, origin: &str) -> Outcome<ClusterFacts> {
+    let provider_url = str_at(cluster, &format!("{ADDON}/oidcProviderConfig/providerUrl"))
+        .or_else(|| str_at(cluster, "/status/oidcProviderUrl"))
+        .ok_or_else(|| {
+            Failure::input(format!(
+                "{origin}: no .status.addOns.awsWorkloadIdentity.oidcProviderConfig.providerUrl (is the awsWorkloadIdentity add-on enabled?)"
+            ))
+        })?;
+    let audience = str_at(cluster, &format!("{ADDON}/oidcProviderConfig/audience"))
+        .unwrap_or("sts.amazonaws.com");
+    let template = cluster
+        .pointer(&format!("{ADDON}/trustPolicy"))
+        .ok_or_else(|| {
+            Failure::input(format!(
+                "{origin}: no .status.addOns.awsWorkloadIdentity.trustPolicy"
+            ))
+        })?;
+    Ok(ClusterFacts {
+        name: str_at(cluster, "/name")
+            .or_else(|| str_at(cluster, "/metadata/name"))
+            .unwrap_or("(unnamed)")
+            .to_string(),
+        provider_url: provider_url.to_string(),
+        audience: audience.to_string(),
+        federated: federated_account(template),
+    })
+}
+
+/// The first Federated OIDC provider ARN of a template (an object or a JSON string).
+fn federated_account(template: &Value) -> Option<(String, String)> {
+    let parsed;
+    let template = match template {
+        Value::String(text) => {
+            parsed = serde_json::from_str::<Value>(text).ok()?;
+            &parsed
+        }
+        other => other,
+    };
+    let statements = match template.get("Statement")? {
+        Value::Array(items) => items.iter().collect::<Vec<_>>(),
+        single => vec![single],
+    };
+    statements.into_iter().find_map(|s| {
+        let federated = s.pointer("/Principal/Federated")?;
+        let arns: Vec<&str> = match federated {
+            Value::String(arn) => vec![arn.as_str()],
+            Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        arns.into_iter()
+            .find_map(|arn| provider_arn_parts(arn).map(|(p, a)| (p.to_string(), a.to_string())))
+    })
+}
+
+pub struct SetupArgs<'a> {
+    pub cluster: &'a Path,
+    pub namespace: &'a str,
+    pub service_account: &'a str,
+    pub role_name: &'a str,
+    pub account: Option<&'a str>,
+}
+
+pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
+    non_empty("--namespace", args.namespace)?;
+    non_empty("--service-account", args.service_account)?;
+    check_role_name(args.role_name).map_err(|e| Failure::input(format!("--role-name: {e}")))?;
+    if let Some(account) = args.account {
+        check_account(account).map_err(|e| Failure::input(format!("--account: {e}")))?;
+    }
+    let origin = format!("--cluster {}", args.cluster.display());
+    let text = read_text(args.cluster, "--cluster")?;
+    let cluster = parse_document(&text, &origin)?;
+    let facts = cluster_facts(&cluster, &origin)?;
+
+    // The role lives in the account of the OIDC provider the template trusts; an explicit
+    // --account that disagrees would create a role that can never be assumed.
+    let known = facts
+        .federated
+        .as_ref()
+        .filter(|(_, account)| check_account(account).is_ok());
+    let (partition, account) = match (known, args.account) {
+        (Some((_, theirs)), Some(ours)) if theirs != ours => {
+            return Err(Failure::input(format!(
+                "--account {ours}: the cluster's trust policy trusts the OIDC provider of account {theirs}; the role must be in that account"
+            )));
+        }
+        (Some((p, a)), _) => (p.clone(), a.clone()),
+        (None, Some(a)) => (
+            facts
+                .federated
+                .as_ref()
+                .map_or("aws".to_string(), |(p, _)| p.clone()),
+            a.to_string(),
+        ),
+        (None, None) => {
+            return Err(Failure::input(format!(
+                "{origin}: the trust policy template names no AWS account; pass --account"
+            )));
+        }
+    };
+    let role_arn = format!("arn:{partition}:iam::{account}:role/{}", args.role_name);
+
+    let mut rendered = module.render(&text, args.namespace, args.service_account)?;
+    if let Some((_, placeholder)) = facts.federated.as_ref().filter(|(_, a)| *a != account) {
+        // A template whose Federated ARN holds an account placeholder: fill it in.
+        rendered = rendered.replace(
+            &format!(":iam::{placeholder}:oidc-provider/"),
+            &format!(":iam::{account}:oidc-provider/"),
+        );
+    }
+    let rendered = pretty_json(&rendered);
+
+    let subject = Subject {
+        issuer: facts.provider_url.clone(),
+        audience: facts.audience.clone(),
+        namespace: args.namespace.to_string(),
+        service_account: args.service_account.to_string(),
+    };
+    let verdict = module.check(&rendered, &role_arn, &subject)?;
+    let sa = format!("{}/{}", args.namespace, args.service_account);
+    if !verdict.allowed {
+        let why = verdict.explanation.join("; ");
+        return Err(Failure::refused(format!(
+            "the rendered trust policy does not let {sa} assume {role_arn}: {why}"
+        )));
+    }
+    let who = module.who(&rendered, &role_arn, &facts.provider_url, &facts.audience)?;
+    if who != [sa.clone()] {
+        return Err(Failure::refused(format!(
+            "the rendered trust policy admits {} instead of exactly {sa}",
+            who.join(", ")
+        )));
+    }
+    let serious: Vec<_> = module
+        .lint(&rendered, &role_arn, &facts.provider_url)?
+        .into_iter()
+        .filter(|f| f.severity.is_high_or_above())
+        .collect();
+    if !serious.is_empty() {
+        return Err(Failure::refused(format!(
+            "the rendered trust policy has findings at high or above: {}",
+            findings_text(&serious, "")
+        )));
+    }
+    Ok(steps(&facts, args, &role_arn, &rendered))
+}
+
+fn steps(facts: &ClusterFacts, args: &SetupArgs, role_arn: &str, policy: &str) -> String {
+    let (ns, sa, role) = (args.namespace, args.service_account, args.role_name);
+    let provider = &facts.provider_url;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# AWS workload identity for ServiceAccount {ns}/{sa} of cluster {}",
+        facts.name
+    );
+    let _ = writeln!(
+        out,
+        "# Checked: the trust policy below lets exactly {ns}/{sa} (audience {}) assume {role_arn}.",
+        facts.audience
+    );
+    let _ = writeln!(
+        out,
+        "\n# 1. Register the cluster's OIDC provider in IAM (once per cluster and AWS account).\n#    Provider URL: {provider}"
+    );
+    let _ = writeln!(
+        out,
+        "aws iam create-open-id-connect-provider \\\n  --url {provider} \\\n  --client-id-list {}",
+        facts.audience
+    );
+    let _ = writeln!(
+        out,
+        "\n# 2. Create the role {role} with this trust policy, then attach the permissions it needs\n#    (aws iam attach-role-policy --role-name {role} --policy-arn ...)."
+    );
+    let _ = writeln!(out, "cat > trust-policy.json <<'EOF'\n{policy}\nEOF");
+    let _ = writeln!(
+        out,
+        "aws iam create-role \\\n  --role-name {role} \\\n  --assume-role-policy-document file://trust-policy.json"
+    );
+    let _ = writeln!(
+        out,
+        "\n# 3. Create the ServiceAccount that carries the role."
+    );
+    let _ = writeln!(
+        out,
+        "kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {sa}\n  namespace: {ns}\n  annotations:\n    eks.amazonaws.com/role-arn: {role_arn}\nEOF"
+    );
+    let _ = writeln!(
+        out,
+        "\n# 4. Run a Pod as that ServiceAccount; the policy injects AWS_ROLE_ARN and the token.\n#    It should print the role's assumed identity."
+    );
+    let _ = writeln!(
+        out,
+        "kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {sa}-aws-identity-check\n  namespace: {ns}\nspec:\n  serviceAccountName: {sa}\n  restartPolicy: Never\n  containers:\n  - name: aws\n    image: public.ecr.aws/aws-cli/aws-cli:latest\n    args: [\"sts\", \"get-caller-identity\"]\nEOF"
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cluster(federated: &str) -> Value {
+        json!({
+            "kind": "mk8s",
+            "name": "prod",
+            "status": {"addOns": {"awsWorkloadIdentity": {
+                "oidcProviderConfig": {"providerUrl": "https://oidc.example/abc", "audience": "sts.amazonaws.com"},
+                "trustPolicy": {"Version": "2012-10-17", "Statement": [{"Principal": {"Federated": federated}}]}
+            }}}
+        })
+    }
+
+    #[test]
+    fn facts_come_from_the_add_on() {
+        let facts = cluster_facts(
+            &cluster("arn:aws:iam::111122223333:oidc-provider/oidc.example/abc"),
+            "C",
+        )
+        .unwrap();
+        assert_eq!(facts.name, "prod");
+        assert_eq!(facts.provider_url, "https://oidc.example/abc");
+        assert_eq!(
+            facts.federated,
+            Some(("aws".to_string(), "111122223333".to_string()))
+        );
+        let e = cluster_facts(&json!({"kind": "mk8s"}), "--cluster c.json").unwrap_err();
+        assert!(e.message.contains("providerUrl"), "{e}");
+    }
+
+    #[test]
+    fn template_as_a_string() {
+        let template = json!(
+            r#"{"Statement": {"Principal": {"Federated": ["arn:aws-cn:iam::000011112222:oidc-provider/x"]}}}"#
+        );
+        assert_eq!(
+            federated_account(&template),
+            Some(("aws-cn".to_string(), "000011112222".to_string()))
+        );
+    }
+}

@@ -1,0 +1,885 @@
+//! End-to-end tests of the `awi` command: every subcommand's success, refusal and bad-input
+//! paths, their exit codes (SPEC section 6), and the bundled examples of the README.
+//!
+//! The binary runs the policy module this crate was built with (see build.rs), with the
+//! compiled-code cache in a directory of its own so that tests never touch the user's.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use base64::Engine as _;
+use serde_json::Value;
+
+const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
+const ISSUER: &str = "https://oidc.cpln.example/abc123";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the host crate lives in the workspace")
+        .to_path_buf()
+}
+
+/// `awi` run from the repository root, so paths read like the README's.
+fn awi() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_awi"));
+    cmd.current_dir(root()).env(
+        "AWI_CACHE_DIR",
+        root().join("target").join("awi-test-cache"),
+    );
+    cmd
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str]) -> Run {
+    let output = awi().args(args).output().expect("awi runs");
+    Run {
+        code: output.status.code().expect("awi exits with a code"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Bad input: exit 2 and exactly one line on stderr that contains `needle`.
+fn assert_bad_input(args: &[&str], needle: &str) {
+    let r = run(args);
+    assert_eq!(
+        r.code, 2,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {:?}", r.stderr);
+    assert!(r.stderr.starts_with("awi: "), "{args:?}: {}", r.stderr);
+    assert!(
+        r.stderr.contains(needle),
+        "{args:?}: {:?} lacks {needle:?}",
+        r.stderr
+    );
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn patch_ops(response: &Value) -> Vec<Value> {
+    let patch = response["patch"].as_str().expect("a patch");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(patch)
+        .expect("base64 patch");
+    match serde_json::from_slice(&bytes).expect("JSON patch") {
+        Value::Array(ops) => ops,
+        other => panic!("patch is not an array: {other}"),
+    }
+}
+
+const EXAMPLE_REVIEW: &[&str] = &[
+    "review",
+    "examples/review.json",
+    "--settings",
+    "examples/settings.yaml",
+    "--service-account",
+    "examples/serviceaccount.yaml",
+];
+
+// ---- review -------------------------------------------------------------------------
+
+#[test]
+fn review_of_the_bundled_example_injects_the_role() {
+    let r = run(EXAMPLE_REVIEW);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let answer = json(&r.stdout);
+    assert_eq!(answer["apiVersion"], "admission.k8s.io/v1");
+    assert_eq!(answer["kind"], "AdmissionReview");
+    let response = &answer["response"];
+    assert_eq!(response["uid"], "6f1c3c2e-3a4b-4b8e-9d2f-1a2b3c4d5e6f");
+    assert_eq!(response["allowed"], true);
+    assert_eq!(response["patchType"], "JSONPatch");
+    let ops = patch_ops(response);
+    let added: Vec<&Value> = ops.iter().filter(|op| op["op"] == "add").collect();
+    assert!(!added.is_empty(), "{ops:?}");
+    assert!(
+        added
+            .iter()
+            .any(|op| op["value"]["name"] == "AWS_ROLE_ARN" && op["value"]["value"] == ROLE),
+        "{ops:?}"
+    );
+    assert!(
+        added
+            .iter()
+            .any(|op| op["value"]["name"] == "AWS_WEB_IDENTITY_TOKEN_FILE"),
+        "{ops:?}"
+    );
+}
+
+#[test]
+fn review_diff_is_for_people() {
+    let mut args = EXAMPLE_REVIEW.to_vec();
+    args.push("--diff");
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = &r.stdout;
+    assert!(
+        text.starts_with("Pod payments/api-7d9f8 (ServiceAccount api): admitted with changes"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("+ env AWS_ROLE_ARN={ROLE}")),
+        "{text}"
+    );
+    assert!(text.contains("+ env AWS_REGION=eu-central-1"), "{text}");
+    assert!(
+        text.contains(
+            "+ volumeMount aws-iam-token at /var/run/secrets/eks.amazonaws.com/serviceaccount"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "+ volume aws-iam-token: projected ServiceAccount token audience=sts.amazonaws.com"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("patch"), "no base64 in --diff: {text}");
+}
+
+#[test]
+fn review_without_the_service_account_admits_unchanged_with_a_warning() {
+    let r = run(&["review", "examples/review.json", "--diff"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("admitted unchanged"), "{}", r.stdout);
+    assert!(r.stdout.contains("warnings:"), "{}", r.stdout);
+    assert!(r.stdout.contains("payments/api"), "{}", r.stdout);
+}
+
+#[test]
+fn review_accepts_a_bare_request_in_yaml() {
+    let r = run(&[
+        "review",
+        "host/tests/data/request.yaml",
+        "--service-account",
+        "examples/serviceaccount.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let answer = json(&r.stdout);
+    assert_eq!(answer["kind"], "AdmissionReview");
+    assert_eq!(
+        answer["response"]["uid"],
+        "7c0d9a3e-5f61-4e2b-a1c4-9b8e7d6f5a43"
+    );
+    assert_eq!(answer["response"]["allowed"], true);
+    assert!(answer["response"]["patch"].is_string());
+}
+
+#[test]
+fn review_rejected_exits_1() {
+    let r = run(&[
+        "review",
+        "host/tests/data/review-serviceaccount-foreign-account.json",
+        "--settings",
+        "host/tests/data/settings-enforce.yaml",
+    ]);
+    assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let answer = json(&r.stdout);
+    assert_eq!(answer["response"]["allowed"], false);
+    let message = answer["response"]["status"]["message"].as_str().unwrap();
+    assert!(message.contains("999988887777"), "{message}");
+
+    let r = run(&[
+        "review",
+        "host/tests/data/review-serviceaccount-foreign-account.json",
+        "--settings",
+        "host/tests/data/settings-enforce.yaml",
+        "--diff",
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .starts_with("ServiceAccount payments/api: REJECTED"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn review_bad_input_exits_2_with_one_line() {
+    assert_bad_input(
+        &["review", "host/tests/data/missing.json"],
+        "REVIEW host/tests/data/missing.json: cannot read",
+    );
+    assert_bad_input(
+        &["review", "host/tests/data/not-json.json"],
+        "not valid JSON",
+    );
+    assert_bad_input(
+        &["review", "examples/pod.yaml"],
+        "this is a Pod, not an AdmissionReview",
+    );
+    assert_bad_input(
+        &[
+            "review",
+            "examples/review.json",
+            "--settings",
+            "host/tests/data/settings-invalid.yaml",
+        ],
+        "invalid settings",
+    );
+    assert_bad_input(
+        &[
+            "review",
+            "examples/review.json",
+            "--settings",
+            "host/tests/data/not-json.json",
+        ],
+        "--settings host/tests/data/not-json.json: not valid JSON",
+    );
+    assert_bad_input(
+        &[
+            "review",
+            "examples/review.json",
+            "--service-account",
+            "nowhere.yaml",
+        ],
+        "--service-account nowhere.yaml: cannot read",
+    );
+    assert_bad_input(
+        &["review", "examples/review.json", "--module", "nowhere.wasm"],
+        "--module nowhere.wasm",
+    );
+    assert_bad_input(&["review"], "REVIEW");
+    assert_bad_input(&["review", "examples/review.json", "--bogus"], "--bogus");
+}
+
+#[test]
+fn invalid_settings_message_comes_from_the_policy() {
+    let r = run(&[
+        "review",
+        "examples/review.json",
+        "--settings",
+        "host/tests/data/settings-invalid.yaml",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("tokenExpiration"), "{}", r.stderr);
+}
+
+// ---- mutate -------------------------------------------------------------------------
+
+#[test]
+fn mutate_prints_the_pod_as_yaml_with_the_env() {
+    let r = run(&[
+        "mutate",
+        "examples/pod.yaml",
+        "--service-account",
+        "examples/serviceaccount.yaml",
+        "--settings",
+        "examples/settings.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pod: serde_yaml::Value = serde_yaml::from_str(&r.stdout).expect("YAML");
+    let pod: Value = serde_json::to_value(pod).unwrap();
+    assert_eq!(pod["kind"], "Pod");
+    let env = pod["spec"]["containers"][0]["env"].as_array().unwrap();
+    let names: Vec<&str> = env.iter().filter_map(|e| e["name"].as_str()).collect();
+    assert_eq!(names[0], "LOG_LEVEL", "the Pod's own env stays first");
+    assert!(names.contains(&"AWS_ROLE_ARN"), "{names:?}");
+    assert!(names.contains(&"AWS_WEB_IDENTITY_TOKEN_FILE"), "{names:?}");
+    assert_eq!(pod["spec"]["volumes"][0]["name"], "aws-iam-token");
+    // Printed in the manifest's own order, not sorted.
+    assert!(
+        r.stdout
+            .starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n  name: api-7d9f8\n"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn mutate_without_a_role_prints_the_pod_unchanged() {
+    let r = run(&[
+        "mutate",
+        "host/tests/data/pod-default-namespace.yaml",
+        "--service-account",
+        "examples/serviceaccount.yaml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("AWS_"), "{}", r.stdout);
+    assert!(r.stdout.contains("name: plain"), "{}", r.stdout);
+    // The default ServiceAccount of namespace default is not in the cluster: a warning.
+    assert!(r.stderr.starts_with("warning: "), "{}", r.stderr);
+    assert!(r.stderr.contains("default/default"), "{}", r.stderr);
+}
+
+#[test]
+fn mutate_bad_input_exits_2() {
+    assert_bad_input(
+        &[
+            "mutate",
+            "examples/review.json",
+            "--service-account",
+            "examples/serviceaccount.yaml",
+        ],
+        "expected kind Pod, found AdmissionReview",
+    );
+    assert_bad_input(
+        &[
+            "mutate",
+            "examples/pod.yaml",
+            "--service-account",
+            "examples/serviceaccount.yaml",
+            "--namespace",
+            "other",
+        ],
+        "does not match --namespace other",
+    );
+    assert_bad_input(
+        &[
+            "mutate",
+            "nowhere.yaml",
+            "--service-account",
+            "examples/serviceaccount.yaml",
+        ],
+        "POD nowhere.yaml: cannot read",
+    );
+    assert_bad_input(
+        &[
+            "mutate",
+            "examples/pod.yaml",
+            "--service-account",
+            "host/tests/data/not-json.json",
+        ],
+        "not valid JSON",
+    );
+}
+
+// ---- trust check --------------------------------------------------------------------
+
+fn check_args<'a>(policy: &'a str, namespace: &'a str) -> Vec<&'a str> {
+    vec![
+        "trust",
+        "check",
+        "--policy",
+        policy,
+        "--role-arn",
+        ROLE,
+        "--issuer",
+        ISSUER,
+        "--namespace",
+        namespace,
+        "--service-account",
+        "api",
+    ]
+}
+
+#[test]
+fn trust_check_allows_the_right_service_account() {
+    let r = run(&check_args("examples/settings.yaml", "payments"));
+    // settings.yaml is YAML, not a trust policy: bad input.
+    assert_eq!(r.code, 2, "{}", r.stdout);
+
+    let rendered = run(&[
+        "trust",
+        "render",
+        "--template",
+        "examples/cluster.json",
+        "--namespace",
+        "payments",
+        "--service-account",
+        "api",
+    ]);
+    assert_eq!(rendered.code, 0, "{}", rendered.stderr);
+    let dir = scratch("check-allowed");
+    let policy = dir.join("policy.json");
+    std::fs::write(&policy, &rendered.stdout).unwrap();
+    let r = run(&check_args(policy.to_str().unwrap(), "payments"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("ALLOWED: system:serviceaccount:payments:api"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn trust_check_explains_a_refusal() {
+    let r = run(&check_args(
+        "examples/trust-policy-wrong-namespace.json",
+        "payments",
+    ));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("NOT ALLOWED: system:serviceaccount:payments:api"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("system:serviceaccount:default:api"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("statement 0"), "{}", r.stdout);
+}
+
+#[test]
+fn trust_check_json_has_the_documented_shape() {
+    let mut args = check_args(
+        "host/tests/data/trust-policy-any-namespace.json",
+        "payments",
+    );
+    args.extend(["--output", "json"]);
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout.trim().lines().count(),
+        1,
+        "one object: {}",
+        r.stdout
+    );
+    let v = json(&r.stdout);
+    let object = v.as_object().expect("an object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["allowed", "explanation", "findings", "validDocument"]
+    );
+    assert_eq!(v["allowed"], true);
+    assert_eq!(v["validDocument"], true);
+    assert!(
+        v["explanation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(Value::is_string)
+    );
+    assert!(v["findings"].is_array());
+
+    // An invalid document: not allowed, validDocument false, an error finding.
+    let mut args = check_args("host/tests/data/trust-policy-invalid.json", "payments");
+    args.extend(["--output", "json"]);
+    let r = run(&args);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = json(&r.stdout);
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["validDocument"], false);
+    let findings = v["findings"].as_array().expect("findings array");
+    assert!(!findings.is_empty());
+    for f in findings {
+        let f = f.as_object().unwrap();
+        let mut keys: Vec<&str> = f.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["code", "message", "severity", "statement"]);
+        assert!(f["code"].is_string() && f["message"].is_string());
+        assert!(
+            ["error", "critical", "high", "medium", "low", "info"]
+                .contains(&f["severity"].as_str().unwrap())
+        );
+        assert!(f["statement"].is_null() || f["statement"].is_u64());
+    }
+    assert!(
+        findings.iter().any(|f| f["code"] == "INVALID_EFFECT"
+            && f["severity"] == "error"
+            && f["statement"] == 0),
+        "{findings:?}"
+    );
+
+    let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
+    args.extend(["-o", "json"]);
+    let r = run(&args);
+    assert_eq!(r.code, 1);
+    assert_eq!(json(&r.stdout)["allowed"], false);
+}
+
+#[test]
+fn trust_check_bad_input_exits_2() {
+    let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
+    args[5] = "payments-api";
+    assert_bad_input(&args, "--role-arn");
+    args[5] = "arn:aws:iam::1111:role/payments-api";
+    assert_bad_input(&args, "12 digits");
+    assert_bad_input(
+        &check_args("nowhere.json", "payments"),
+        "--policy nowhere.json: cannot read",
+    );
+    assert_bad_input(
+        &check_args("host/tests/data/not-json.json", "payments"),
+        "not valid JSON",
+    );
+    let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
+    args.extend(["--output", "xml"]);
+    assert_bad_input(&args, "xml");
+    assert_bad_input(&["trust", "check", "--policy", "x.json"], "required");
+}
+
+// ---- trust lint / who / render ------------------------------------------------------
+
+#[test]
+fn trust_lint_exit_codes() {
+    let r = run(&[
+        "trust",
+        "lint",
+        "--policy",
+        "examples/trust-policy-wrong-namespace.json",
+        "--issuer",
+        ISSUER,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+
+    let r = run(&[
+        "trust",
+        "lint",
+        "--policy",
+        "host/tests/data/trust-policy-any-namespace.json",
+        "--issuer",
+        ISSUER,
+    ]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("SUB_WILDCARD_NAMESPACE"), "{}", r.stdout);
+
+    let r = run(&[
+        "trust",
+        "lint",
+        "--policy",
+        "host/tests/data/trust-policy-any-namespace.json",
+        "--issuer",
+        ISSUER,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(r.code, 1);
+    let v = json(&r.stdout);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] == "high")
+    );
+
+    assert_bad_input(
+        &[
+            "trust",
+            "lint",
+            "--policy",
+            "examples/pod.yaml",
+            "--issuer",
+            ISSUER,
+        ],
+        "--policy examples/pod.yaml: not valid JSON",
+    );
+    assert_bad_input(
+        &[
+            "trust",
+            "lint",
+            "--policy",
+            "examples/trust-policy-wrong-namespace.json",
+            "--issuer",
+            ISSUER,
+            "--role-arn",
+            "arn:aws:iam::111122223333:user/x",
+        ],
+        "--role-arn",
+    );
+}
+
+#[test]
+fn trust_who_lists_the_admitted_subjects() {
+    let r = run(&[
+        "trust",
+        "who",
+        "--policy",
+        "examples/trust-policy-wrong-namespace.json",
+        "--issuer",
+        ISSUER,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.trim(), "default/api");
+
+    let r = run(&[
+        "trust",
+        "who",
+        "--policy",
+        "host/tests/data/trust-policy-any-namespace.json",
+        "--issuer",
+        ISSUER,
+        "--role-arn",
+        ROLE,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_ne!(r.stdout.trim(), "default/api");
+    assert!(!r.stdout.trim().is_empty());
+
+    assert_bad_input(
+        &[
+            "trust",
+            "who",
+            "--policy",
+            "nowhere.json",
+            "--issuer",
+            ISSUER,
+            "--role-arn",
+            ROLE,
+        ],
+        "cannot read",
+    );
+    assert_bad_input(
+        &[
+            "trust",
+            "who",
+            "--policy",
+            "examples/trust-policy-wrong-namespace.json",
+            "--issuer",
+            ISSUER,
+            "--role-arn",
+            "role/x",
+        ],
+        "--role-arn",
+    );
+}
+
+#[test]
+fn trust_render_from_the_cluster_object_and_the_bare_template() {
+    for template in ["examples/cluster.json", "host/tests/data/template.json"] {
+        let r = run(&[
+            "trust",
+            "render",
+            "--template",
+            template,
+            "--namespace",
+            "payments",
+            "--service-account",
+            "api",
+        ]);
+        assert_eq!(r.code, 0, "{template}: {}", r.stderr);
+        let policy = json(&r.stdout);
+        let sub =
+            &policy["Statement"][0]["Condition"]["StringEquals"]["oidc.cpln.example/abc123:sub"];
+        assert_eq!(sub, "system:serviceaccount:payments:api", "{template}");
+        assert!(!r.stdout.contains("<NAMESPACE>"));
+    }
+    assert_bad_input(
+        &[
+            "trust",
+            "render",
+            "--template",
+            "nowhere.json",
+            "--namespace",
+            "payments",
+            "--service-account",
+            "api",
+        ],
+        "--template nowhere.json: cannot read",
+    );
+    assert_bad_input(
+        &[
+            "trust",
+            "render",
+            "--template",
+            "host/tests/data/not-json.json",
+            "--namespace",
+            "payments",
+            "--service-account",
+            "api",
+        ],
+        "not valid JSON",
+    );
+    assert_bad_input(
+        &[
+            "trust",
+            "render",
+            "--template",
+            "examples/cluster.json",
+            "--namespace",
+            "",
+            "--service-account",
+            "api",
+        ],
+        "--namespace",
+    );
+}
+
+// ---- setup --------------------------------------------------------------------------
+
+#[test]
+fn setup_prints_checked_paste_ready_steps() {
+    let r = run(&[
+        "setup",
+        "--cluster",
+        "examples/cluster.json",
+        "--namespace",
+        "payments",
+        "--service-account",
+        "api",
+        "--role-name",
+        "payments-api",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = &r.stdout;
+    assert!(
+        out.contains("aws iam create-open-id-connect-provider"),
+        "{out}"
+    );
+    assert!(out.contains(&format!("--url {ISSUER}")), "{out}");
+    assert!(out.contains("--client-id-list sts.amazonaws.com"), "{out}");
+    assert!(out.contains("aws iam create-role"), "{out}");
+    assert!(out.contains("--role-name payments-api"), "{out}");
+    assert!(
+        out.contains("--assume-role-policy-document file://trust-policy.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\"system:serviceaccount:payments:api\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("kind: ServiceAccount\nmetadata:\n  name: api\n  namespace: payments\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("eks.amazonaws.com/role-arn: {ROLE}")),
+        "{out}"
+    );
+    assert!(out.contains("kind: Pod"), "{out}");
+    assert!(out.contains("serviceAccountName: api"), "{out}");
+    assert!(
+        out.contains("Checked: the trust policy below lets exactly payments/api"),
+        "{out}"
+    );
+}
+
+#[test]
+fn setup_fills_in_the_account_when_the_template_lacks_it() {
+    let args = [
+        "setup",
+        "--cluster",
+        "host/tests/data/cluster-account-placeholder.json",
+        "--namespace",
+        "payments",
+        "--service-account",
+        "api",
+        "--role-name",
+        "payments-api",
+    ];
+    assert_bad_input(&args, "pass --account");
+    let mut with_account = args.to_vec();
+    with_account.extend(["--account", "444455556666"]);
+    let r = run(&with_account);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("arn:aws:iam::444455556666:role/payments-api"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("arn:aws:iam::444455556666:oidc-provider/oidc.cpln.example/abc123"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("<AWS_ACCOUNT_ID>"), "{}", r.stdout);
+}
+
+#[test]
+fn setup_bad_input_exits_2() {
+    let base = |cluster: &'static str| {
+        vec![
+            "setup",
+            "--cluster",
+            cluster,
+            "--namespace",
+            "payments",
+            "--service-account",
+            "api",
+            "--role-name",
+            "payments-api",
+        ]
+    };
+    assert_bad_input(&base("nowhere.json"), "--cluster nowhere.json: cannot read");
+    assert_bad_input(&base("host/tests/data/not-json.json"), "not valid JSON");
+    assert_bad_input(
+        &base("host/tests/data/cluster-without-addon.json"),
+        "providerUrl",
+    );
+    let mut args = base("examples/cluster.json");
+    args[8] = "payments api";
+    assert_bad_input(&args, "--role-name");
+    let mut args = base("examples/cluster.json");
+    args.extend(["--account", "12345"]);
+    assert_bad_input(&args, "--account");
+    let mut args = base("examples/cluster.json");
+    args.extend(["--account", "999988887777"]);
+    assert_bad_input(&args, "111122223333");
+}
+
+// ---- component ----------------------------------------------------------------------
+
+#[test]
+fn component_writes_a_component() {
+    let dir = scratch("component");
+    let file = dir.join("policy.component.wasm");
+    let r = run(&["component", "--output", file.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bytes = std::fs::read(&file).unwrap();
+    // Preamble "\0asm", version 0x0d, layer 1 (component).
+    assert_eq!(&bytes[..8], b"\0asm\x0d\x00\x01\x00");
+    assert_bad_input(
+        &["component", "--output", "/nonexistent-dir/x.wasm"],
+        "--output /nonexistent-dir/x.wasm: cannot write",
+    );
+}
+
+// ---- global -------------------------------------------------------------------------
+
+#[test]
+fn module_flag_takes_another_module() {
+    let dir = scratch("module");
+    let copy = dir.join("policy.wasm");
+    let module = run(&[
+        "component",
+        "--output",
+        dir.join("c.wasm").to_str().unwrap(),
+    ]);
+    assert_eq!(module.code, 0);
+    // A component is not the module Kubewarden loads: refused with a clear line.
+    let mut args = EXAMPLE_REVIEW.to_vec();
+    let component = dir.join("c.wasm");
+    args.extend(["--module", component.to_str().unwrap()]);
+    assert_bad_input(&args, "component");
+    std::fs::write(&copy, b"not wasm").unwrap();
+    let mut args = EXAMPLE_REVIEW.to_vec();
+    args.extend(["--module", copy.to_str().unwrap()]);
+    assert_bad_input(&args, "--module");
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let r = run(&["--help"]);
+    assert_eq!(r.code, 0);
+    for command in ["review", "mutate", "trust", "setup", "component"] {
+        assert!(r.stdout.contains(command), "{}", r.stdout);
+    }
+    let r = run(&["--version"]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.starts_with("awi "));
+    assert_bad_input(&["frobnicate"], "frobnicate");
+}
+
+/// A fresh directory under the target dir for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = root()
+        .join("target")
+        .join("awi-test-scratch")
+        .join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
