@@ -1,1 +1,97 @@
+//! # awi — a wasmtime host of the aws-workload-identity policy module
+//!
+//! The policy ships as ONE `wasm32-wasip1` core module. Kubewarden loads it through waPC;
+//! any other wasmtime host uses it through the WIT world in `wit/policy.wit`, after it has
+//! been made into a component. This library runs both, on one [`wasmtime::Engine`]:
+//!
+//! - [`engine`]: the engine and its compiled-code disk cache;
+//! - [`policy`]: [`Policy`], the loaded module; [`default_module_path`] is the module this
+//!   crate was built with;
+//! - [`wapc`]: the waPC host (the `wapc` + `wasmtime-provider` crates Kubewarden uses) and
+//!   Kubewarden's [`ValidationResponse`] → AdmissionResponse conversion;
+//! - [`component`]: [`componentize`] (core module → component) and the WIT host: admission
+//!   (`needs`, `review`, `validate-settings`) and the trust-policy engine (`check`, `lint`,
+//!   `who`, `render`);
+//! - [`cluster`]: [`Cluster`], where both ABIs read the objects the policy asks for, and
+//!   [`Objects`], an in-memory cluster.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! # fn main() -> Result<(), awi::Error> {
+//! let policy = awi::Policy::load(&awi::default_module_path())?;
+//! let review: serde_json::Value = serde_json::from_str(&std::fs::read_to_string("review.json").unwrap()).unwrap();
+//! let cluster = Arc::new(awi::Objects::new(vec![/* ServiceAccounts */]));
+//! // As Kubewarden would answer (waPC):
+//! let answer = policy.kubewarden_review(&serde_json::json!({}), &review, cluster.clone())?;
+//! // Through the WIT world:
+//! let answer = policy.wit_instance()?.review("{}", &review.to_string(), &*cluster)?;
+//! # Ok(()) }
+//! ```
+//!
+//! Every fallible function returns [`Error`]; nothing here panics on input.
 
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+pub mod cluster;
+pub mod component;
+pub mod engine;
+pub mod policy;
+pub mod wapc;
+
+pub use cluster::{Cluster, ObjectRef, Objects};
+pub use component::{
+    Finding, Severity, Subject, Verdict, WitInstance, WitPolicy, componentize, wapc_stub_adapter,
+};
+pub use engine::{default_cache_dir, new_engine};
+pub use policy::{Policy, default_module_path};
+pub use wapc::{SettingsValidation, ValidationResponse, WapcInstance, WapcPolicy};
+/// The wasmtime this crate is built on, for callers that need its types.
+pub use wasmtime;
+
+/// What can go wrong while loading or running the policy.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// wasmtime could not compile, link or run the module (including traps).
+    #[error("{context}: {cause:#}")]
+    Runtime {
+        context: String,
+        cause: anyhow::Error,
+    },
+    /// The policy answered with an error: usually the input is not acceptable.
+    #[error("{operation}: {message}")]
+    Guest { operation: String, message: String },
+    /// The policy's answer is not what the protocol says, or an input cannot be encoded.
+    #[error("{0}")]
+    Protocol(String),
+}
+
+impl Error {
+    pub(crate) fn runtime(context: impl Into<String>, cause: impl Into<anyhow::Error>) -> Error {
+        Error::Runtime {
+            context: context.into(),
+            cause: cause.into(),
+        }
+    }
+}
+
+/// The AdmissionRequest inside an AdmissionReview; anything else (a bare AdmissionRequest)
+/// is returned as is.
+pub fn admission_request(review: &Value) -> &Value {
+    match review.get("request") {
+        Some(request)
+            if request.is_object()
+                && review.get("kind").and_then(Value::as_str) == Some("AdmissionReview") =>
+        {
+            request
+        }
+        _ => review,
+    }
+}

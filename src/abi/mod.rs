@@ -3,3 +3,5 @@
 
 #[cfg(feature = "kubewarden")]
 mod wapc;
+#[cfg(feature = "component")]
+mod wit;

@@ -1,0 +1,156 @@
+//! Builds the policy module (`wasm32-wasip1`, release) so that the host and its tests always
+//! run the module of the current sources, and exports its path as `AWI_POLICY_WASM`.
+//!
+//! The nested cargo uses its own target dir (`target/guest`): it never waits on the outer
+//! cargo's lock, and test, clippy and doc builds share one guest build. It inherits the
+//! outer jobserver, so it competes for the same job slots instead of oversubscribing.
+//! `AWI_POLICY_WASM_OVERRIDE=<file>` skips the build and uses a prebuilt module instead.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const GUEST_PACKAGE: &str = "aws-workload-identity";
+const GUEST_TARGET: &str = "wasm32-wasip1";
+const GUEST_ARTIFACT: &str = "aws_workload_identity";
+const OVERRIDE_ENV: &str = "AWI_POLICY_WASM_OVERRIDE";
+
+/// Variables the outer cargo sets that must not leak into the nested build: host-target
+/// flags, clippy's wrapper, and target selection/location of the outer build.
+const SCRUBBED_ENV: &[&str] = &[
+    "CARGO_ENCODED_RUSTFLAGS",
+    "RUSTFLAGS",
+    "RUSTC_WORKSPACE_WRAPPER",
+    "CARGO_BUILD_TARGET",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "CARGO_PRIMARY_PACKAGE",
+    "CARGO_MANIFEST_PATH",
+];
+
+fn main() {
+    println!("cargo::rerun-if-env-changed={OVERRIDE_ENV}");
+    println!("cargo::rerun-if-env-changed=CARGO_TARGET_WASM32_WASIP1_RUSTFLAGS");
+    if let Some(path) = env::var_os(OVERRIDE_ENV).filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        if !path.is_file() {
+            fail(&format!("{OVERRIDE_ENV}={} is not a file", path.display()));
+        }
+        println!("cargo::rerun-if-changed={}", path.display());
+        println!("cargo::rustc-env=AWI_POLICY_WASM={}", path.display());
+        return;
+    }
+
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    let root = manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| fail("the host crate must live inside the workspace"));
+    check_target_installed();
+
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let target_dir = root.join("target").join("guest");
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&root)
+        .args(["build", "--locked", "--release", "-p", GUEST_PACKAGE])
+        .args(["--target", GUEST_TARGET])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        // Build-script stdout is read as cargo directives; the nested output goes to stderr.
+        .stdout(Stdio::null());
+    for name in SCRUBBED_ENV {
+        command.env_remove(name);
+    }
+    let status = command
+        .status()
+        .unwrap_or_else(|e| fail(&format!("cannot run cargo for the policy module: {e}")));
+    if !status.success() {
+        fail(&format!(
+            "building the policy module failed ({status}); see the cargo output above"
+        ));
+    }
+
+    let out = target_dir.join(GUEST_TARGET).join("release");
+    let wasm = out.join(format!("{GUEST_ARTIFACT}.wasm"));
+    if !wasm.is_file() {
+        fail(&format!(
+            "the policy build did not produce {}",
+            wasm.display()
+        ));
+    }
+    rerun_if_sources_change(&root, &out.join(format!("{GUEST_ARTIFACT}.d")));
+    println!("cargo::rustc-env=AWI_POLICY_WASM={}", wasm.display());
+}
+
+/// Reruns when a file the module was built from changes: every workspace file of cargo's
+/// dep-info, plus what the dep-info cannot know (manifests, lock file, release profile, WIT).
+fn rerun_if_sources_change(root: &Path, dep_info: &Path) {
+    for fixed in ["Cargo.toml", "Cargo.lock", "wit"] {
+        println!("cargo::rerun-if-changed={}", root.join(fixed).display());
+    }
+    let Ok(text) = std::fs::read_to_string(dep_info) else {
+        // No dep-info: fall back to the whole source tree.
+        println!("cargo::rerun-if-changed={}", root.join("src").display());
+        return;
+    };
+    for dep in dep_info_paths(&text) {
+        if dep.starts_with(root) && !dep.starts_with(root.join("target")) {
+            println!("cargo::rerun-if-changed={}", dep.display());
+        }
+    }
+}
+
+/// The prerequisites of a Makefile-style dep-info file (`target: dep dep…`, spaces in
+/// names escaped with a backslash).
+fn dep_info_paths(text: &str) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    for line in text.lines() {
+        let Some((_, deps)) = line.split_once(": ") else {
+            continue;
+        };
+        let mut current = String::new();
+        let mut chars = deps.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some(next) = chars.next() {
+                        current.push(next);
+                    }
+                }
+                ' ' => {
+                    if !current.is_empty() {
+                        paths.push(PathBuf::from(std::mem::take(&mut current)));
+                    }
+                }
+                c => current.push(c),
+            }
+        }
+        if !current.is_empty() {
+            paths.push(PathBuf::from(current));
+        }
+    }
+    paths
+}
+
+fn check_target_installed() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let libdir = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", GUEST_TARGET])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if !libdir.is_some_and(|dir| dir.is_dir()) {
+        fail(&format!(
+            "the Rust target {GUEST_TARGET} is not installed; run `rustup target add {GUEST_TARGET}` \
+             (or set {OVERRIDE_ENV} to a prebuilt policy module)"
+        ));
+    }
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    println!("cargo::warning={message}");
+    std::process::exit(1)
+}

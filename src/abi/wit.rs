@@ -1,0 +1,146 @@
+//! WIT glue: the `awi:policy/policy` world of `wit/policy.wit` over the core.
+//!
+//! The world is exports-only, so this glue never calls the host: the host reads what
+//! `admission.needs` names and passes it to `admission.review`. Every input problem is an
+//! `err` string, never a trap.
+
+use serde_json::Value;
+
+use crate::admission::{self, Context};
+use crate::settings::Settings;
+use crate::trust;
+
+wit_bindgen::generate!({
+    path: "wit",
+    world: "policy",
+});
+
+use awi::policy::types::Severity as WitSeverity;
+use exports::awi::policy::admission as wit_admission;
+use exports::awi::policy::trust as wit_trust;
+
+struct Policy;
+
+export!(Policy);
+
+fn settings(json: &str) -> Result<Settings, String> {
+    Settings::parse_valid(json).map_err(|e| e.to_string())
+}
+
+impl wit_admission::Guest for Policy {
+    fn needs(
+        settings_json: String,
+        review: String,
+    ) -> Result<Vec<wit_admission::ObjectRef>, String> {
+        let settings = settings(&settings_json)?;
+        let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
+        let request = admission::request_of(&review).map_err(|e| e.to_string())?;
+        Ok(admission::needs(&settings, request)
+            .into_iter()
+            .map(|r| wit_admission::ObjectRef {
+                api_version: r.api_version,
+                kind: r.kind,
+                namespace: r.namespace,
+                name: r.name,
+            })
+            .collect())
+    }
+
+    fn review(
+        settings_json: String,
+        review: String,
+        context: Vec<String>,
+    ) -> Result<String, String> {
+        let settings = settings(&settings_json)?;
+        let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
+        let request = admission::request_of(&review).map_err(|e| e.to_string())?;
+        let objects = context
+            .iter()
+            .enumerate()
+            .map(|(i, json)| {
+                serde_json::from_str::<Value>(json)
+                    .map_err(|e| format!("context[{i}]: not valid JSON: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let context = Context {
+            objects,
+            failures: Vec::new(),
+        };
+        let outcome = admission::review(&settings, request, &context);
+        Ok(admission::answer(&review, &outcome).to_string())
+    }
+
+    fn validate_settings(settings_json: String) -> Result<(), String> {
+        settings(&settings_json).map(|_| ())
+    }
+}
+
+fn severity(s: trust::Severity) -> WitSeverity {
+    match s {
+        trust::Severity::Error => WitSeverity::Error,
+        trust::Severity::Critical => WitSeverity::Critical,
+        trust::Severity::High => WitSeverity::High,
+        trust::Severity::Medium => WitSeverity::Medium,
+        trust::Severity::Low => WitSeverity::Low,
+        trust::Severity::Info => WitSeverity::Info,
+    }
+}
+
+fn finding(f: trust::Finding) -> wit_trust::Finding {
+    wit_trust::Finding {
+        code: f.code.to_string(),
+        severity: severity(f.severity),
+        message: f.message,
+        statement: f.statement,
+    }
+}
+
+impl wit_trust::Guest for Policy {
+    fn check(
+        policy: String,
+        role_arn: String,
+        subject: wit_trust::Subject,
+    ) -> Result<wit_trust::Verdict, String> {
+        let subject = trust::Subject {
+            issuer: subject.issuer,
+            audience: subject.audience,
+            namespace: subject.namespace,
+            service_account: subject.service_account,
+        };
+        let verdict = trust::check(&policy, &role_arn, &subject).map_err(|e| e.to_string())?;
+        Ok(wit_trust::Verdict {
+            allowed: verdict.allowed,
+            valid_document: verdict.valid_document,
+            findings: verdict.findings.into_iter().map(finding).collect(),
+            explanation: verdict.explanation,
+        })
+    }
+
+    fn lint(
+        policy: String,
+        role_arn: String,
+        issuer: String,
+    ) -> Result<Vec<wit_trust::Finding>, String> {
+        // The interface spells "role unknown" as the empty string.
+        let role_arn = Some(role_arn.as_str()).filter(|arn| !arn.is_empty());
+        let findings = trust::lint(&policy, role_arn, &issuer).map_err(|e| e.to_string())?;
+        Ok(findings.into_iter().map(finding).collect())
+    }
+
+    fn render(
+        template: String,
+        namespace: String,
+        service_account: String,
+    ) -> Result<String, String> {
+        trust::render(&template, &namespace, &service_account).map_err(|e| e.to_string())
+    }
+
+    fn who(
+        policy: String,
+        role_arn: String,
+        issuer: String,
+        audience: String,
+    ) -> Result<Vec<String>, String> {
+        trust::who(&policy, &role_arn, &issuer, &audience).map_err(|e| e.to_string())
+    }
+}
