@@ -168,8 +168,16 @@ pub fn parse_value(value: &Value) -> Result<(Document, Vec<Finding>), String> {
 /// Builds the syntax tree of `value` and every finding of the document grammar.
 pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     let mut v = Validator::default();
-    let chars = text.chars().count();
-    let quota_chars = text.chars().filter(|c| !c.is_whitespace()).count();
+    // Byte counting for the usual all-ASCII text; char decoding only when needed.
+    let (chars, quota_chars) = if text.is_ascii() {
+        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+        (text.len(), text.bytes().filter(|b| !blank(b)).count())
+    } else {
+        (
+            text.chars().count(),
+            text.chars().filter(|c| !c.is_whitespace()).count(),
+        )
+    };
     if chars > MAX_DOCUMENT_CHARS {
         v.error(
             code::INVALID_JSON,
