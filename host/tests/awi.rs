@@ -318,6 +318,15 @@ fn mutate_bad_input_exits_2() {
     assert_bad_input(
         &[
             "mutate",
+            "host/tests/data/pod-bad-metadata.yaml",
+            "--service-account",
+            "examples/serviceaccount.yaml",
+        ],
+        "metadata must be an object",
+    );
+    assert_bad_input(
+        &[
+            "mutate",
             "examples/review.json",
             "--service-account",
             "examples/serviceaccount.yaml",
@@ -808,7 +817,7 @@ fn setup_bad_input_exits_2() {
     assert_bad_input(&base("host/tests/data/not-json.json"), "not valid JSON");
     assert_bad_input(
         &base("host/tests/data/cluster-without-addon.json"),
-        "providerUrl",
+        ".status.addOns.awsWorkloadIdentity",
     );
     let mut args = base("examples/cluster.json");
     args[8] = "payments api";

@@ -182,7 +182,20 @@ pub fn mutate(module: &mut dyn Module, args: &MutateArgs) -> Outcome<(String, Ve
         }
     }
     let namespace = pod_namespace(&pod, args.namespace, &origin)?;
-    pod["metadata"]["namespace"] = json!(namespace);
+    // The API server fills in the namespace before admission; do the same.
+    match pod
+        .as_object_mut()
+        .map(|p| p.entry("metadata").or_insert_with(|| json!({})))
+    {
+        Some(Value::Object(metadata)) => {
+            metadata.insert("namespace".into(), json!(namespace));
+        }
+        _ => {
+            return Err(Failure::input(format!(
+                "{origin}: metadata must be an object"
+            )));
+        }
+    }
     let review = creation_review(&pod, &namespace);
     let pod = review["request"]["object"].clone();
     let cluster = load_cluster(args.service_accounts)?;
