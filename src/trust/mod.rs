@@ -9,8 +9,13 @@
 //!
 //! Pipeline, one concept per module: [`json`] reads the text (duplicate keys refused),
 //! [`document`] builds the syntax tree and reports everything IAM would refuse,
-//! [`condition`] and [`evaluate`] decide, [`lint`] and [`subjects`] analyse, [`render`]
-//! fills templates. A document IAM would refuse is never allowed.
+//! [`condition`] and [`evaluate`] decide, [`lint`](mod@lint) checks statements, [`subjects`] computes
+//! the admitted `sub` set with the automata of [`language`], [`render`](mod@render) fills templates.
+//! A document IAM would refuse is never allowed.
+//!
+//! Decisions are three-valued inside: a condition on a request-time key (`aws:SourceIp`,
+//! `aws:CurrentTime`, `sts:RoleSessionName`, ...) is Indeterminate, reported as
+//! `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
 //!
 //! ```
 //! use aws_workload_identity::trust::{check, Subject};
