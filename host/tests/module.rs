@@ -1,0 +1,151 @@
+//! The shape of the built module: what Kubewarden's waPC host and a component host see.
+//! Checked by inspecting the compiled module and component, not by file names.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::json;
+use wasmtime::component::types::ComponentItem;
+
+const WORLD_EXPORTS: &[&str] = &["awi:policy/admission@0.1.0", "awi:policy/trust@0.1.0"];
+
+#[test]
+fn core_module_needs_only_wapc_and_wasi_preview1() {
+    let module = common::policy().module();
+    let import_modules: BTreeSet<&str> = module.imports().map(|i| i.module()).collect();
+    let allowed = BTreeSet::from(["wapc", "wasi_snapshot_preview1"]);
+    assert!(
+        import_modules.is_subset(&allowed),
+        "the module imports from {import_modules:?}; a waPC host provides only {allowed:?}"
+    );
+    let exports: BTreeSet<&str> = module.exports().map(|e| e.name()).collect();
+    for name in ["wapc_init", "__guest_call", "memory"] {
+        assert!(exports.contains(name), "missing export {name}: {exports:?}");
+    }
+}
+
+/// The component needs nothing from its host but WASI: any other import may only carry
+/// types (the world's shared `types` interface, which an exported interface `use`s), never
+/// a function or resource the host would have to provide.
+#[test]
+fn component_imports_only_wasi_and_exports_the_world() {
+    let policy = common::policy();
+    let wit = policy.wit().expect("component");
+    let engine = policy.engine();
+    let ty = wit.component().component_type();
+    for (name, item) in ty.imports(engine) {
+        if name.starts_with("wasi:") {
+            continue;
+        }
+        let ComponentItem::ComponentInstance(instance) = item.ty else {
+            panic!("import {name} is not an interface");
+        };
+        let needed: Vec<&str> = instance
+            .exports(engine)
+            .filter(|(_, item)| !matches!(item.ty, ComponentItem::Type(_)))
+            .map(|(export, _)| export)
+            .collect();
+        assert!(
+            needed.is_empty(),
+            "import {name} needs {needed:?} from the host; only WASI may be imported"
+        );
+    }
+    let exports: BTreeSet<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+    assert_eq!(
+        exports,
+        WORLD_EXPORTS.iter().copied().collect::<BTreeSet<_>>()
+    );
+}
+
+#[test]
+fn wapc_protocol_version_is_v1() {
+    let instance = common::policy()
+        .wapc_instance(Arc::new(awi::Objects::empty()))
+        .expect("waPC instance");
+    assert_eq!(instance.protocol_version().expect("protocol_version"), "v1");
+}
+
+#[test]
+fn wapc_validate_settings() {
+    let instance = common::policy()
+        .wapc_instance(Arc::new(awi::Objects::empty()))
+        .expect("waPC instance");
+    let empty = instance
+        .validate_settings(&json!({}))
+        .expect("validate_settings");
+    assert!(empty.valid, "{{}} is refused: {:?}", empty.message);
+    let short = instance
+        .validate_settings(&json!({"tokenExpiration": 300}))
+        .expect("validate_settings");
+    assert!(!short.valid, "tokenExpiration 300 is accepted");
+    let message = short.message.unwrap_or_default();
+    assert!(
+        message.contains("tokenExpiration"),
+        "message does not name the key: {message}"
+    );
+}
+
+#[test]
+fn wit_validate_settings_agrees_with_wapc() {
+    let policy = common::policy();
+    let wapc = policy
+        .wapc_instance(Arc::new(awi::Objects::empty()))
+        .expect("waPC instance");
+    let mut wit = policy.wit_instance().expect("component instance");
+    for settings in [
+        json!({}),
+        json!({"tokenExpiration": 300}),
+        json!({"tokenExpiraton": 900}),
+        json!({"trustValidation": "sometimes"}),
+        json!([]),
+    ] {
+        let by_wapc = wapc
+            .validate_settings(&settings)
+            .expect("waPC validate_settings");
+        let by_wit = wit
+            .validate_settings(&settings.to_string())
+            .expect("WIT validate-settings");
+        // waPC may add advice to valid settings; WIT's `result<_, string>` cannot carry it.
+        assert_eq!(by_wapc.valid, by_wit.valid, "settings {settings}");
+        if !by_wapc.valid {
+            assert_eq!(by_wapc.message, by_wit.message, "settings {settings}");
+        }
+    }
+}
+
+#[test]
+fn wit_errors_are_values_not_traps() {
+    let mut wit = common::policy().wit_instance().expect("component instance");
+    for (settings, review) in [("{", "{}"), ("{}", "not json"), ("{}", "[]")] {
+        match wit.review(settings, review, &awi::Objects::empty()) {
+            Err(awi::Error::Guest { message, .. }) => assert!(!message.is_empty()),
+            other => panic!("review({settings:?}, {review:?}) gave {other:?}"),
+        }
+    }
+    // The instance is still usable: nothing trapped.
+    assert!(
+        wit.validate_settings("{}")
+            .expect("validate-settings")
+            .valid
+    );
+}
+
+/// A Pod whose ServiceAccount does not exist: `get_resource` answers Kubewarden's
+/// not-found text and the Pod is admitted unchanged, never a 500.
+#[test]
+fn wapc_pod_of_a_missing_service_account_is_admitted_unchanged() {
+    let instance = common::policy()
+        .wapc_instance(Arc::new(awi::Objects::empty()))
+        .expect("waPC instance");
+    let review = json!({
+        "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "operation": "CREATE", "namespace": "default",
+        "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                   "spec": {"containers": [{"name": "c", "image": "i"}]}}
+    });
+    let answer = instance.validate(&json!({}), &review).expect("validate");
+    assert!(answer.accepted, "{answer:?}");
+    assert!(answer.mutated_object.is_none(), "{answer:?}");
+}
