@@ -1,9 +1,9 @@
 //! The policy module, loaded once and runnable through either ABI.
 //!
-//! [`Policy`] holds the module bytes and the compiled core [`Module`] (compiled at load),
-//! plus the waPC linkage and the component, each made on first use and kept. Compiling is
-//! the expensive part; with the engine's disk cache (see [`crate::engine`]) a warm load
-//! takes milliseconds.
+//! [`Policy`] holds the module bytes; the compiled core [`Module`] (for waPC) and the
+//! component (for WIT) are each made on first use and kept, so a caller that needs one ABI
+//! never pays for the other. Compiling is the expensive part; with the engine's disk cache
+//! (see [`crate::engine`]) a warm load takes milliseconds.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
@@ -26,7 +26,7 @@ pub fn default_module_path() -> PathBuf {
 pub struct Policy {
     engine: Engine,
     bytes: Arc<[u8]>,
-    module: Module,
+    module: OnceLock<Module>,
     wapc: OnceLock<WapcPolicy>,
     wit: OnceLock<WitPolicy>,
 }
@@ -40,29 +40,29 @@ impl std::fmt::Debug for Policy {
 }
 
 impl Policy {
-    /// Reads and compiles the core module at `path` with a new engine that caches compiled
-    /// code in [`crate::engine::default_cache_dir`].
+    /// Reads the core module at `path`, for a new engine that caches compiled code in
+    /// [`crate::engine::default_cache_dir`] (or nothing, when that directory is unusable).
     pub fn load(path: &Path) -> Result<Policy, Error> {
-        let engine = crate::engine::new_engine(crate::engine::default_cache_dir().as_deref())?;
+        // An unusable cache directory (read-only home, …) only costs speed, never the run.
+        let engine = crate::engine::new_engine(crate::engine::default_cache_dir().as_deref())
+            .or_else(|_| crate::engine::new_engine(None))?;
         Policy::load_with(&engine, path)
     }
 
-    /// Reads and compiles the core module at `path` with `engine`.
+    /// Reads the core module at `path`, for `engine`.
     pub fn load_with(engine: &Engine, path: &Path) -> Result<Policy, Error> {
         let bytes = std::fs::read(path).map_err(|source| Error::Read {
             path: path.to_path_buf(),
             source,
         })?;
         Policy::from_bytes(engine, bytes).map_err(|e| match e {
-            Error::Runtime { context, cause } => Error::Runtime {
-                context: format!("{}: {context}", path.display()),
-                cause,
-            },
+            Error::Protocol(message) => Error::Protocol(format!("{}: {message}", path.display())),
             other => other,
         })
     }
 
-    /// Compiles the core module in `bytes` with `engine`.
+    /// The core module in `bytes`, for `engine`. Only the preamble is checked here; the
+    /// module is compiled (and fully validated) on first use.
     pub fn from_bytes(engine: &Engine, bytes: impl Into<Arc<[u8]>>) -> Result<Policy, Error> {
         let bytes = bytes.into();
         if is_component(&bytes) {
@@ -71,12 +71,13 @@ impl Policy {
                     .into(),
             ));
         }
-        let module = Module::new(engine, &bytes)
-            .map_err(|e| Error::runtime("compiling the policy module", e))?;
+        if !bytes.starts_with(b"\0asm") {
+            return Err(Error::Protocol("not a WebAssembly module".into()));
+        }
         Ok(Policy {
             engine: engine.clone(),
             bytes,
-            module,
+            module: OnceLock::new(),
             wapc: OnceLock::new(),
             wit: OnceLock::new(),
         })
@@ -92,9 +93,14 @@ impl Policy {
         &self.bytes
     }
 
-    /// The compiled core module.
-    pub fn module(&self) -> &Module {
-        &self.module
+    /// The compiled core module (compiled on first use).
+    pub fn module(&self) -> Result<&Module, Error> {
+        if let Some(m) = self.module.get() {
+            return Ok(m);
+        }
+        let m = Module::new(&self.engine, &self.bytes)
+            .map_err(|e| Error::runtime("compiling the policy module", e))?;
+        Ok(self.module.get_or_init(|| m))
     }
 
     /// The module linked as a waPC guest (made on first use).
@@ -102,7 +108,7 @@ impl Policy {
         if let Some(p) = self.wapc.get() {
             return Ok(p);
         }
-        let p = WapcPolicy::new(&self.engine, &self.module)?;
+        let p = WapcPolicy::new(&self.engine, self.module()?)?;
         Ok(self.wapc.get_or_init(|| p))
     }
 

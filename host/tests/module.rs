@@ -13,7 +13,7 @@ const WORLD_EXPORTS: &[&str] = &["awi:policy/admission@0.1.0", "awi:policy/trust
 
 #[test]
 fn core_module_needs_only_wapc_and_wasi_preview1() {
-    let module = common::policy().module();
+    let module = common::policy().module().expect("core module");
     let import_modules: BTreeSet<&str> = module.imports().map(|i| i.module()).collect();
     let allowed = BTreeSet::from(["wapc", "wasi_snapshot_preview1"]);
     assert!(
