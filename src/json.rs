@@ -21,3 +21,15 @@ pub fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
         .try_fold(value, |v, k| v.get(k))
         .and_then(Value::as_str)
 }
+
+/// Longest part of a value quoted in a message; hostile values can be megabytes long.
+pub const QUOTE_MAX_CHARS: usize = 80;
+
+/// `value` Debug-quoted for a message (control characters escaped), cut after
+/// [`QUOTE_MAX_CHARS`] characters with `...` after the closing quote.
+pub fn quoted(value: &str) -> String {
+    match value.char_indices().nth(QUOTE_MAX_CHARS) {
+        Some((cut, _)) => format!("{:?}...", &value[..cut]),
+        None => format!("{value:?}"),
+    }
+}

@@ -72,7 +72,7 @@ fn container_ops(
         });
     };
     let name = pod::opt_str(container, "name", || at.field(".name"))?.unwrap_or("");
-    if plan.skip.iter().any(|skipped| skipped == name) {
+    if plan.skip.contains(name) {
         return Ok(());
     }
     let env = pod::opt_array(container, "env", || at.field(".env"))?;

@@ -10,10 +10,13 @@
 //!
 //! The Pod's `<prefix>/token-expiration` overrides in every mode.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value};
 
 use super::annotations::{CsvError, Expiration, parse_csv_record, parse_expiration, parse_go_bool};
 use super::{Credentials, MutationError, PodRequest, pod};
+use crate::json::quoted;
 use crate::settings::{
     ContainerCredentials, DEFAULT_TOKEN_EXPIRATION, MAX_TOKEN_EXPIRATION, MIN_TOKEN_EXPIRATION,
     ServiceAccountRole, Settings,
@@ -56,8 +59,9 @@ pub struct Plan {
     /// The token file as containers see it: the env var value (Windows form on Windows).
     pub token_file_path: String,
     pub session_name: Option<String>,
-    /// Names of the containers left untouched.
-    pub skip: Vec<String>,
+    /// Names of the containers left untouched; a set, because a Pod with thousands of
+    /// containers may list thousands of them.
+    pub skip: BTreeSet<String>,
     /// Whether the CC label must be set.
     pub label: bool,
 }
@@ -159,7 +163,7 @@ pub fn plan(
     let key = format!("{prefix}/skip-containers");
     if let Some(value) = pod::annotation(pod, &key)? {
         match parse_csv_record(value) {
-            Ok(names) => plan.skip = names,
+            Ok(names) => plan.skip = names.into_iter().collect(),
             Err(CsvError::Empty) => {}
             Err(e) => warnings.push(format!(
                 "{pod_display}: ignoring annotation {key}={}: not a CSV list of container names ({e}); no container is skipped",
@@ -224,7 +228,7 @@ fn container_credentials(
         token_file: cc.token_path.clone(),
         token_file_path: String::new(),
         session_name: None,
-        skip: Vec::new(),
+        skip: BTreeSet::new(),
         label: true,
     }
 }
@@ -265,7 +269,7 @@ fn web_identity(
         token_file: WEB_IDENTITY_TOKEN_FILE.to_string(),
         token_file_path: String::new(),
         session_name: None,
-        skip: Vec::new(),
+        skip: BTreeSet::new(),
         label: false,
     })
 }
@@ -343,16 +347,6 @@ fn expiration_annotation(
             ));
             fallback
         }
-    }
-}
-
-/// An annotation value quoted for a message; long values are cut so that a hostile value
-/// cannot blow up the response.
-fn quoted(value: &str) -> String {
-    const MAX: usize = 80;
-    match value.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{:?}...", &value[..cut]),
-        None => format!("{value:?}"),
     }
 }
 

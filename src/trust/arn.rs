@@ -8,6 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::json::quoted;
 use crate::settings::{PARTITIONS, is_account_id};
 
 /// Longest role name IAM accepts.
@@ -17,7 +18,7 @@ pub const MAX_ROLE_PATH: usize = 512;
 
 /// An ARN that does not follow its grammar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} ARN {arn:?}: {problem}")]
+#[error("{kind} ARN {}: {problem}", quoted(arn))]
 pub struct ArnError {
     /// What the ARN was meant to be: `role`, `OIDC provider`, ...
     pub kind: &'static str,
@@ -67,22 +68,28 @@ fn check_iam_header<'a>(kind: &'static str, text: &'a str) -> Result<ArnParts<'a
     })?;
     if !PARTITIONS.contains(&parts.partition) {
         return Err(err(format!(
-            "partition {:?} is not one of {}",
-            parts.partition,
+            "partition {} is not one of {}",
+            quoted(parts.partition),
             PARTITIONS.join(", ")
         )));
     }
     if parts.service != "iam" {
-        return Err(err(format!("service {:?} is not \"iam\"", parts.service)));
+        return Err(err(format!(
+            "service {} is not \"iam\"",
+            quoted(parts.service)
+        )));
     }
     if !parts.region.is_empty() {
         return Err(err(format!(
-            "region {:?} must be empty (IAM is a global service)",
-            parts.region
+            "region {} must be empty (IAM is a global service)",
+            quoted(parts.region)
         )));
     }
     if !is_account_id(parts.account) {
-        return Err(err(format!("account {:?} is not 12 digits", parts.account)));
+        return Err(err(format!(
+            "account {} is not 12 digits",
+            quoted(parts.account)
+        )));
     }
     Ok(parts)
 }
@@ -121,8 +128,8 @@ impl RoleArn {
         let parts = check_iam_header(KIND, text)?;
         let Some(rest) = parts.resource.strip_prefix("role/") else {
             return Err(err(format!(
-                "resource {:?} is not role/<path><name>",
-                parts.resource
+                "resource {} is not role/<path><name>",
+                quoted(parts.resource)
             )));
         };
         // The path is everything up to and including the last slash: "role/a/b/name".
@@ -135,12 +142,14 @@ impl RoleArn {
         }
         if name.chars().count() > MAX_ROLE_NAME {
             return Err(err(format!(
-                "role name {name:?} is longer than {MAX_ROLE_NAME} characters"
+                "role name {} is longer than {MAX_ROLE_NAME} characters",
+                quoted(name)
             )));
         }
         if let Some(c) = name.chars().find(|c| !is_role_name_char(*c)) {
             return Err(err(format!(
-                "role name {name:?} contains {c:?}; allowed are letters, digits and +=,.@_-"
+                "role name {} contains {c:?}; allowed are letters, digits and +=,.@_-",
+                quoted(name)
             )));
         }
         if path.len() > MAX_ROLE_PATH {
@@ -149,11 +158,15 @@ impl RoleArn {
             )));
         }
         if path.contains("//") {
-            return Err(err(format!("role path {path:?} contains an empty segment")));
+            return Err(err(format!(
+                "role path {} contains an empty segment",
+                quoted(path)
+            )));
         }
         if let Some(c) = path.chars().find(|c| !('!'..='~').contains(c)) {
             return Err(err(format!(
-                "role path {path:?} contains {c:?}; allowed are printable ASCII characters without spaces"
+                "role path {} contains {c:?}; allowed are printable ASCII characters without spaces",
+                quoted(path)
             )));
         }
         Ok(RoleArn {
@@ -256,8 +269,8 @@ impl OidcProviderArn {
         let parts = check_iam_header(KIND, text)?;
         let Some(url) = parts.resource.strip_prefix("oidc-provider/") else {
             return Err(err(format!(
-                "resource {:?} is not oidc-provider/<provider URL without https://>",
-                parts.resource
+                "resource {} is not oidc-provider/<provider URL without https://>",
+                quoted(parts.resource)
             )));
         };
         if url.is_empty() {
@@ -265,11 +278,12 @@ impl OidcProviderArn {
         }
         if url.contains("://") {
             return Err(err(format!(
-                "provider URL {url:?} must not carry a scheme (IAM stores it without https://)"
+                "provider URL {} must not carry a scheme (IAM stores it without https://)",
+                quoted(url)
             )));
         }
         if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
-            return Err(err(format!("provider URL {url:?} contains {c:?}")));
+            return Err(err(format!("provider URL {} contains {c:?}", quoted(url))));
         }
         Ok(OidcProviderArn {
             arn: text.to_string(),

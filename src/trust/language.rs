@@ -626,6 +626,12 @@ fn determinise_glob(toks: &[Tok], pattern: &str) -> Result<Language, LanguageErr
     }
     // Memory bound: each DFA state keeps its position set.
     let limit = MAX_STATES.min(MAX_GLOB_WORDS / words.max(1)).max(1);
+    // The shortest accepted word has one char per non-star token, and a DFA must count up
+    // to it: it needs more states than there are such tokens. Refuse before exploring.
+    let shortest = toks.iter().filter(|t| !matches!(t, Tok::Star)).count();
+    if shortest >= limit {
+        return Err(too_complex(&what, limit, "automaton states"));
+    }
     let closure = |mut set: Vec<u64>| -> Vec<u64> {
         // Stars are never adjacent, so one pass adds every skip.
         let skipped = shift_left_one(&and(&set, &star));
@@ -714,12 +720,24 @@ fn shift_left_one(v: &[u64]) -> Vec<u64> {
         .collect()
 }
 
+/// The set bits of `v`, in order. Skips zero words and jumps between set bits: position
+/// sets of long patterns are mostly empty, and testing all 64 bits of every word made
+/// determinising a 100,000-char pattern take tens of seconds.
 fn bits(v: &[u64]) -> impl Iterator<Item = usize> + '_ {
-    v.iter().enumerate().flat_map(|(wi, &w)| {
-        (0..64)
-            .filter(move |b| w & (1u64 << b) != 0)
-            .map(move |b| wi * 64 + b)
-    })
+    v.iter()
+        .enumerate()
+        .filter(|(_, w)| **w != 0)
+        .flat_map(|(wi, &w)| {
+            let mut rest = w;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let b = rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                Some(wi * 64 + b)
+            })
+        })
 }
 
 /// Assigns dense ids to keys in discovery order; `keys` doubles as the work queue.
