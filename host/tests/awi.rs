@@ -315,6 +315,7 @@ fn mutate_without_a_role_prints_the_pod_unchanged() {
 
 #[test]
 fn mutate_bad_input_exits_2() {
+    assert_bad_input(&["mutate", "examples/pod.yaml"], "--service-account");
     assert_bad_input(
         &[
             "mutate",

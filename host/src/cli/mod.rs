@@ -123,6 +123,7 @@ enum TrustCommand {
         /// Audience of the ServiceAccount token.
         #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
         audience: String,
+        /// `json` prints one object {"allowed", "validDocument", "findings", "explanation"}.
         #[arg(long, short = 'o', value_enum, default_value_t)]
         output: Format,
     },
@@ -133,6 +134,7 @@ enum TrustCommand {
         /// The role the policy belongs to (enables the account checks).
         #[arg(long, value_name = "ARN")]
         role_arn: Option<String>,
+        /// `json` prints {"findings": [{"code", "severity", "message", "statement"}]}.
         #[arg(long, short = 'o', value_enum, default_value_t)]
         output: Format,
     },
@@ -241,6 +243,13 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
             cluster,
             namespace,
         } => {
+            // The Pod's ServiceAccount is what decides the mutation: without it the answer
+            // would only be "unchanged, cannot read the ServiceAccount".
+            if cluster.service_accounts.is_empty() {
+                return Err(Failure::input(
+                    "mutate needs --service-account FILE: the Pod's ServiceAccount manifest",
+                ));
+            }
             let (yaml, warnings) = review::mutate(
                 loader.wapc()?,
                 &review::MutateArgs {
