@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpus, fuzz/seeds/<target>/, from the recorded cases under
 tests/fixtures. Run from anywhere; rewrites the seed folders. Seed file names are the
-SHA-1 of their content, as libFuzzer names corpus entries, so re-running is stable."""
+SHA-1 of their content, as libFuzzer names corpus entries, so re-running is stable.
+
+Run a target from fuzz/ with the seeds as a read-only second corpus:
+    cargo +nightly fuzz run admission corpus/admission seeds/admission -- -rss_limit_mb=2048 -timeout=10
+Targets: settings, trust, mutation, admission (see fuzz_targets/ for each input format)."""
 
 import hashlib
 import json
