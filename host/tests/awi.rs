@@ -205,6 +205,35 @@ fn review_rejected_exits_1() {
     );
 }
 
+/// The README's worked example: the validating ClusterAdmissionPolicy's own settings (read
+/// from the manifest's spec.settings) refuse a ServiceAccount its role does not trust.
+#[test]
+fn review_with_the_serviceaccount_policy_manifest_explains_the_refusal() {
+    let r = run(&[
+        "review",
+        "examples/review-serviceaccount.json",
+        "--settings",
+        "examples/serviceaccount-policy.yaml",
+    ]);
+    assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+    let response = &json(&r.stdout)["response"];
+    assert_eq!(response["status"]["code"], 403);
+    let message = response["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "ServiceAccount payments/web: role payments-api does not trust \
+             system:serviceaccount:payments:web with audience sts.amazonaws.com: statement 0 \
+             condition StringEquals oidc.cpln.example/abc123:sub allows only \
+             system:serviceaccount:payments:api; a trust policy that works: "
+        ),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(r#""oidc.cpln.example/abc123:sub":"system:serviceaccount:payments:web","oidc.cpln.example/abc123:aud":"sts.amazonaws.com"}}}]}"#),
+        "{message}"
+    );
+}
+
 #[test]
 fn review_bad_input_exits_2_with_one_line() {
     assert_bad_input(
