@@ -13,7 +13,7 @@ use super::arn::{ArnParts, OidcProviderArn, is_saml_provider_arn};
 use super::condition::{BaseOp, CondValue, Condition, Operator, parse_bool};
 use super::finding::{Finding, code};
 use super::glob::Glob;
-use super::json::type_name;
+use crate::json::type_name;
 use crate::settings::{PARTITIONS, is_account_id};
 
 /// IAM's bound on `AssumeRolePolicyDocument` (CreateRole API), in characters.

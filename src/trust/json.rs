@@ -18,6 +18,8 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
+use crate::json::type_name;
+
 /// How many wrappers (string, URL encoding, `get-role` output) are peeled off at most.
 pub const MAX_UNWRAP: usize = 4;
 
@@ -194,18 +196,6 @@ pub fn percent_decode(text: &str) -> Result<String, String> {
         }
     }
     String::from_utf8(out).map_err(|_| "URL-encoded document: not UTF-8 after decoding".to_string())
-}
-
-/// "an object", "a string", ... for messages.
-pub fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

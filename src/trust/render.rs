@@ -10,8 +10,9 @@
 use serde_json::Value;
 
 use super::TrustError;
-use super::json::{parse_strict, type_name};
+use super::json::parse_strict;
 use super::lint::PLACEHOLDERS;
+use crate::json::type_name;
 use crate::settings::{DEFAULT_TOKEN_AUDIENCE, OidcProvider};
 
 const ADDON_PATH: [&str; 3] = ["status", "addOns", "awsWorkloadIdentity"];
