@@ -10,6 +10,12 @@
 //!   trust problems ([`crate::trust_validation`]); a Pod is never rejected for an IAM problem.
 //! - ServiceAccount CREATE/UPDATE: validate the role annotation and its trust policy.
 //! - Anything else: admitted untouched.
+//!
+//! [`Validator`] runs Kubewarden's whole `validate` call on the payload bytes, so that the
+//! waPC glue only answers the host capability and the same per-request work can be measured
+//! natively.
+
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use json_patch::Patch;
@@ -354,4 +360,222 @@ pub fn answer(review: &Value, outcome: &Outcome) -> Value {
         "kind": "AdmissionReview",
         "response": response(request, outcome),
     })
+}
+
+/// Kubewarden's `ValidationResponse` (policy SDK `response::ValidationResponse`), with the
+/// SDK's field names and `null` for absent members: the answer of the waPC `validate` call.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ValidationResponse {
+    pub accepted: bool,
+    pub message: Option<String>,
+    pub code: Option<u16>,
+    /// The whole object after the mutation; `None` when unchanged.
+    pub mutated_object: Option<Value>,
+    pub audit_annotations: Option<BTreeMap<String, String>>,
+    pub warnings: Option<Vec<String>>,
+}
+
+impl ValidationResponse {
+    /// A request the policy cannot read: rejected with code 400. An error would become an
+    /// HTTP 500 on the host instead.
+    fn unreadable(message: String) -> ValidationResponse {
+        ValidationResponse {
+            accepted: false,
+            message: Some(message),
+            code: Some(400),
+            ..ValidationResponse::default()
+        }
+    }
+}
+
+/// Kubewarden's `validate` call: payload `{"settings": …, "request": …}` in, a
+/// [`ValidationResponse`] out; `lookup` reads the objects [`needs`] names.
+///
+/// A policy server sends the same settings with every request, so the settings of the last
+/// call are kept, parsed, and reused while the payload carries the same settings JSON.
+#[derive(Debug, Default)]
+pub struct Validator {
+    /// The settings JSON of the last call and what it parsed into.
+    settings: Option<(Value, Result<Settings, String>)>,
+}
+
+impl Validator {
+    pub fn new() -> Validator {
+        Validator::default()
+    }
+
+    /// Answers one `validate` payload. `lookup` answers like Kubewarden's
+    /// `kubernetes/get_resource`: an error whose text contains `Cannot find` means the
+    /// object does not exist (Kubewarden says so only through this text).
+    pub fn validate(
+        &mut self,
+        payload: &[u8],
+        lookup: impl FnMut(&ObjectRef) -> Result<Value, String>,
+    ) -> ValidationResponse {
+        self.decide(payload, lookup)
+            .unwrap_or_else(ValidationResponse::unreadable)
+    }
+
+    fn decide(
+        &mut self,
+        payload: &[u8],
+        mut lookup: impl FnMut(&ObjectRef) -> Result<Value, String>,
+    ) -> Result<ValidationResponse, String> {
+        let mut payload: Value = serde_json::from_slice(payload)
+            .map_err(|e| format!("validation request: not valid JSON: {e}"))?;
+        let settings = self.settings(payload.get_mut("settings").map(Value::take))?;
+        let request = match payload.get_mut("request") {
+            Some(request @ Value::Object(_)) => request,
+            _ => return Err("validation request: no AdmissionRequest object".to_string()),
+        };
+        let mut context = Context::default();
+        for wanted in needs(settings, request) {
+            match lookup(&wanted) {
+                Ok(object) => context.objects.push(object),
+                Err(reason) if reason.contains("Cannot find") => {}
+                Err(reason) => context.failures.push((wanted, reason)),
+            }
+        }
+        let outcome = review(settings, request, &context);
+        // The request is ours: the object is patched in place instead of copied.
+        let mutated_object = match request.get_mut("object") {
+            Some(object) if !outcome.patch.0.is_empty() => {
+                let mut object = object.take();
+                // The patch was built against this very object, so it applies.
+                json_patch::patch(&mut object, &outcome.patch)
+                    .ok()
+                    .map(|()| object)
+            }
+            _ => None,
+        };
+        Ok(ValidationResponse {
+            accepted: outcome.allowed,
+            message: outcome.message,
+            code: outcome.code,
+            mutated_object,
+            audit_annotations: None,
+            warnings: (!outcome.warnings.is_empty()).then_some(outcome.warnings),
+        })
+    }
+
+    /// The settings of `json` (absent: the defaults), parsed once per distinct settings.
+    fn settings(&mut self, json: Option<Value>) -> Result<&Settings, String> {
+        let json = json.unwrap_or(Value::Null);
+        let cached = matches!(&self.settings, Some((key, _)) if same_json(key, &json));
+        if !cached {
+            let parsed = Settings::from_value(json.clone()).map_err(|e| e.to_string());
+            self.settings = Some((json, parsed));
+        }
+        match &self.settings {
+            Some((_, Ok(settings))) => Ok(settings),
+            Some((_, Err(message))) => Err(message.clone()),
+            None => Err("settings: not parsed".to_string()),
+        }
+    }
+}
+
+/// Equal JSON including the order of object members (`Value`'s own equality ignores it, and
+/// the order shows in rendered trust policies).
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ka, va), (kb, vb))| ka == kb && same_json(va, vb))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_json(a, b))
+        }
+        (a, b) => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(settings: Value) -> Vec<u8> {
+        let request = json!({
+            "uid": "u1",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "operation": "CREATE",
+            "namespace": "ns",
+            "object": {"metadata": {"name": "p"}, "spec": {"serviceAccountName": "sa", "containers": [{"name": "c"}]}}
+        });
+        serde_json::to_vec(&json!({"settings": settings, "request": request})).unwrap()
+    }
+
+    fn service_account(_: &ObjectRef) -> Result<Value, String> {
+        Ok(json!({
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "sa", "namespace": "ns",
+                "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/r"}}
+        }))
+    }
+
+    fn env_names(response: &ValidationResponse) -> Vec<String> {
+        let object = response.mutated_object.as_ref().expect("mutated");
+        object["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn validator_follows_changed_settings() {
+        let mut validator = Validator::new();
+        let first = validator.validate(&payload(json!({})), service_account);
+        assert!(first.accepted);
+        assert!(!env_names(&first).contains(&"AWS_REGION".to_string()));
+        let second = validator.validate(&payload(json!({"region": "eu-west-1"})), service_account);
+        assert!(env_names(&second).contains(&"AWS_REGION".to_string()));
+        let bad = validator.validate(&payload(json!({"tokenExpiraton": 1})), service_account);
+        assert!(!bad.accepted);
+        assert_eq!(bad.code, Some(400));
+        let again = validator.validate(&payload(json!({"region": "eu-west-1"})), service_account);
+        assert_eq!(again, second);
+    }
+
+    #[test]
+    fn validator_answers_unreadable_payloads() {
+        let mut validator = Validator::new();
+        let not_json = validator.validate(b"{", service_account);
+        assert!(!not_json.accepted);
+        assert!(
+            not_json
+                .message
+                .unwrap()
+                .starts_with("validation request: not valid JSON")
+        );
+        let no_request = validator.validate(b"[]", service_account);
+        assert_eq!(
+            no_request.message.as_deref(),
+            Some("validation request: no AdmissionRequest object")
+        );
+    }
+
+    #[test]
+    fn missing_service_account_is_a_warning() {
+        let mut validator = Validator::new();
+        let answer = validator.validate(&payload(json!({})), |wanted: &ObjectRef| {
+            Err(format!(
+                "Cannot find v1/ServiceAccount named '{}'",
+                wanted.name
+            ))
+        });
+        assert!(answer.accepted);
+        assert!(answer.mutated_object.is_none());
+        assert_eq!(answer.warnings.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn member_order_counts_for_the_settings_cache() {
+        let a: Value = serde_json::from_str(r#"{"a": 1, "b": [1, {"c": 2}]}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"b": [1, {"c": 2}], "a": 1}"#).unwrap();
+        assert!(same_json(&a, &a.clone()));
+        assert!(!same_json(&a, &b));
+    }
 }
