@@ -77,6 +77,9 @@ pub struct Settings {
     pub allowed_accounts: Vec<String>,
     /// What trust problems do at admission.
     pub trust_validation: TrustValidation,
+    /// `roleTrustPolicies` parsed on first use; not a setting.
+    #[serde(skip)]
+    pub(crate) trust_cache: crate::trust_validation::TrustCache,
 }
 
 impl Default for Settings {
@@ -97,6 +100,7 @@ impl Default for Settings {
             role_trust_policies: BTreeMap::new(),
             allowed_accounts: Vec::new(),
             trust_validation: TrustValidation::Warn,
+            trust_cache: Default::default(),
         }
     }
 }

@@ -15,12 +15,15 @@
 //! Every message names the ServiceAccount and the role, and for a trust decision the
 //! statement and condition that decided, plus the fix when a `trustPolicy` template is set.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
 use serde_json::Value;
 
 use crate::json::str_at;
 use crate::mutation::Credentials;
 use crate::settings::{Settings, TrustValidation};
-use crate::trust::{self, RoleArn, Severity, Subject, TrustPolicy};
+use crate::trust::{self, Finding, RoleArn, Severity, Subject, TrustPolicy};
 
 /// The result of checking a ServiceAccount's role.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -157,8 +160,11 @@ fn check(settings: &Settings, identity: &Identity) -> Problems {
     ) else {
         return problems;
     };
-    let policy = match TrustPolicy::parse_value(document) {
-        Ok((policy, _)) => policy,
+    let trust = settings.trust_cache.get(role.as_str(), || {
+        RoleTrust::new(document, &role, &provider.provider_url)
+    });
+    let policy = match &trust.policy {
+        Ok(policy) => policy,
         Err(e) => {
             // validate_settings refuses such settings; stay fail-closed if one slips through.
             problems.blocking.push(format!(
@@ -192,20 +198,18 @@ fn check(settings: &Settings, identity: &Identity) -> Problems {
         }
         problems.blocking.push(message);
     }
-    for finding in policy.lint(Some(&role), &provider.provider_url) {
-        if finding.severity >= Severity::High && finding.severity != Severity::Error {
-            let at = finding
-                .statement
-                .map(|s| format!(" statement {s}"))
-                .unwrap_or_default();
-            problems.lint.push(format!(
-                "{who}: role {} trust policy{at}: {} ({}): {}",
-                role.name(),
-                finding.code,
-                finding.severity.as_str(),
-                finding.message
-            ));
-        }
+    for finding in &trust.lint {
+        let at = finding
+            .statement
+            .map(|s| format!(" statement {s}"))
+            .unwrap_or_default();
+        problems.lint.push(format!(
+            "{who}: role {} trust policy{at}: {} ({}): {}",
+            role.name(),
+            finding.code,
+            finding.severity.as_str(),
+            finding.message
+        ));
     }
     problems
 }
@@ -219,4 +223,68 @@ fn suggested_policy(settings: &Settings, identity: &Identity) -> Option<String> 
     let rendered = trust::render(&template, identity.namespace, identity.name).ok()?;
     let value: Value = serde_json::from_str(&rendered).ok()?;
     Some(value.to_string())
+}
+
+/// One role of `roleTrustPolicies`, parsed and linted for the settings' OIDC provider.
+#[derive(Debug)]
+pub(crate) struct RoleTrust {
+    policy: Result<TrustPolicy, trust::TrustError>,
+    /// The findings of severity high or critical (lint check 4).
+    lint: Vec<Finding>,
+}
+
+impl RoleTrust {
+    fn new(document: &Value, role: &RoleArn, issuer: &str) -> RoleTrust {
+        match TrustPolicy::parse_value(document) {
+            Ok((policy, _)) => {
+                let lint = policy
+                    .lint(Some(role), issuer)
+                    .into_iter()
+                    .filter(|f| f.severity >= Severity::High && f.severity != Severity::Error)
+                    .collect();
+                RoleTrust {
+                    policy: Ok(policy),
+                    lint,
+                }
+            }
+            Err(e) => RoleTrust {
+                policy: Err(e),
+                lint: Vec::new(),
+            },
+        }
+    }
+}
+
+/// The roles of `roleTrustPolicies` parsed and linted on first use, kept with the settings:
+/// settings serve many requests, and parsing and linting a trust policy costs more than the
+/// Pod mutation itself. Everything in an entry is derived from the settings alone.
+#[derive(Debug, Default)]
+pub struct TrustCache(Mutex<BTreeMap<String, Arc<RoleTrust>>>);
+
+impl TrustCache {
+    fn get(&self, role: &str, make: impl FnOnce() -> RoleTrust) -> Arc<RoleTrust> {
+        let Ok(mut roles) = self.0.lock() else {
+            // Poisoned by a panic elsewhere: compute without the cache.
+            return Arc::new(make());
+        };
+        Arc::clone(
+            roles
+                .entry(role.to_string())
+                .or_insert_with(|| Arc::new(make())),
+        )
+    }
+}
+
+/// A copy of settings starts with an empty cache.
+impl Clone for TrustCache {
+    fn clone(&self) -> TrustCache {
+        TrustCache::default()
+    }
+}
+
+/// A cache never makes settings differ.
+impl PartialEq for TrustCache {
+    fn eq(&self, _: &TrustCache) -> bool {
+        true
+    }
 }
