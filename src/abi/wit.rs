@@ -4,6 +4,9 @@
 //! `admission.needs` names and passes it to `admission.review`. Every input problem is an
 //! `err` string, never a trap.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde_json::Value;
 
 use crate::admission::{self, Context};
@@ -23,8 +26,35 @@ struct Policy;
 
 export!(Policy);
 
-fn settings(json: &str) -> Result<Settings, String> {
-    Settings::parse_valid(json).map_err(|e| e.to_string())
+/// Settings as parsed from their JSON text: shared, or why they were refused.
+type Parsed = Result<Rc<Settings>, String>;
+
+thread_local! {
+    /// The settings text of the last call and what it parsed into: a host passes the same
+    /// settings with every review, and parsed settings keep their parsed trust policies.
+    static SETTINGS: RefCell<Option<(String, Parsed)>> =
+        const { RefCell::new(None) };
+}
+
+fn settings(json: &str) -> Parsed {
+    SETTINGS.with(|cache| {
+        let Ok(mut cache) = cache.try_borrow_mut() else {
+            // Not reentrant; should it ever be, parse without the cache.
+            return Settings::parse_valid(json)
+                .map(Rc::new)
+                .map_err(|e| e.to_string());
+        };
+        match &*cache {
+            Some((text, parsed)) if text == json => parsed.clone(),
+            _ => {
+                let parsed = Settings::parse_valid(json)
+                    .map(Rc::new)
+                    .map_err(|e| e.to_string());
+                *cache = Some((json.to_string(), parsed.clone()));
+                parsed
+            }
+        }
+    })
 }
 
 impl wit_admission::Guest for Policy {
