@@ -239,6 +239,34 @@ impl From<wit_trust::Verdict> for Verdict {
 struct WitState {
     wasi: WasiCtx,
     table: ResourceTable,
+    memory: PeakMemory,
+}
+
+/// Records the largest linear memory of the instance; limits nothing.
+#[derive(Default)]
+struct PeakMemory {
+    bytes: usize,
+}
+
+impl wasmtime::ResourceLimiter for PeakMemory {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.bytes = self.bytes.max(desired);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        _desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(true)
+    }
 }
 
 impl WasiView for WitState {
@@ -299,8 +327,10 @@ impl WitPolicy {
         let state = WitState {
             wasi: WasiCtxBuilder::new().build(),
             table: ResourceTable::new(),
+            memory: PeakMemory::default(),
         };
         let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.memory);
         let bindings = self
             .pre
             .instantiate(&mut store)
@@ -355,6 +385,12 @@ impl WitInstance {
             .collect())
     }
 
+    /// The largest linear memory this instance has had so far, in bytes. Memory never
+    /// shrinks, so after one call on a fresh instance this is that call's peak.
+    pub fn peak_memory(&self) -> usize {
+        self.store.data().memory.bytes
+    }
+
     /// `admission.review` with the context given as is (the JSON of each object that exists).
     /// Returns the AdmissionReview with its response.
     pub fn review_with_context(
@@ -363,15 +399,25 @@ impl WitInstance {
         review: &str,
         context: &[String],
     ) -> Result<Value, Error> {
+        let text = self.review_text(settings, review, context)?;
+        serde_json::from_str(&text)
+            .map_err(|e| Error::Protocol(format!("admission.review answered invalid JSON: {e}")))
+    }
+
+    /// `admission.review` returning the AdmissionReview text as the policy wrote it.
+    pub fn review_text(
+        &mut self,
+        settings: &str,
+        review: &str,
+        context: &[String],
+    ) -> Result<String, Error> {
         let result = self.bindings.awi_policy_admission().call_review(
             &mut self.store,
             settings,
             review,
             context,
         );
-        let text = answer("admission.review", result)?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Protocol(format!("admission.review answered invalid JSON: {e}")))
+        answer("admission.review", result)
     }
 
     /// `admission.needs`, then fetches those objects from `cluster`, then `admission.review`.

@@ -169,6 +169,25 @@ impl WapcPolicy {
         Ok(WapcPolicy { pre })
     }
 
+    /// Like [`WapcPolicy::new`], with each instance's linear memory capped at `max_bytes`
+    /// (as a policy server caps it); a guest that needs more fails its call.
+    pub fn with_memory_limit(
+        engine: &Engine,
+        module: &Module,
+        max_bytes: usize,
+    ) -> Result<WapcPolicy, Error> {
+        let pre = WasmtimeEngineProviderBuilder::new()
+            .engine(engine.clone())
+            .module(module.clone())
+            .enable_resource_limits(wasmtime_provider::ResourceLimits {
+                max_memory_size: Some(max_bytes),
+                max_table_elements: None,
+            })
+            .build_pre()
+            .map_err(|e| Error::runtime("linking the module as a waPC guest", e))?;
+        Ok(WapcPolicy { pre })
+    }
+
     /// A fresh guest instance whose `get_resource` calls are answered from `cluster`.
     /// Runs `wapc_init`, which registers the guest's functions.
     pub fn instantiate(&self, cluster: Arc<dyn Cluster>) -> Result<WapcInstance, Error> {
