@@ -1,0 +1,411 @@
+//! Per-request cost of the policy, side by side: the native core, the release module through
+//! waPC (as Kubewarden runs it) and through the WIT world, against the `serde_json` floor;
+//! and the trust-policy engine. Results and commands: `BENCHMARKS.md`.
+//!
+//! One bench target on purpose: every target is a separate link of wasmtime.
+//!
+//! Before the timings it prints the module size and the peak linear memory of one
+//! evaluation of the largest Pod (`memory:` lines).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use awi::{Objects, Policy, WapcPolicy};
+use aws_workload_identity::admission::{ObjectRef, Validator};
+use aws_workload_identity::trust::{self, Subject};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use serde_json::{Value, json};
+
+const ISSUER: &str = "https://oidc.cpln.example/abc123";
+const PROVIDER: &str = "arn:aws:iam::111122223333:oidc-provider/oidc.cpln.example/abc123";
+const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
+
+/// The bundled example settings: region, session names, OIDC provider, template, one
+/// role trust policy and an account allow-list; every Pod gets the trust check.
+fn settings() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/settings.yaml");
+    let text = std::fs::read_to_string(&path).expect("examples/settings.yaml");
+    serde_yaml::from_str(&text).expect("settings YAML")
+}
+
+fn service_account(name: &str, role: Option<&str>) -> Value {
+    let mut sa = json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": name, "namespace": "payments", "uid": "5d1e1e64-8c2f-4c5e-9a51-0b3c2a1f9e77"},
+    });
+    if let Some(role) = role {
+        sa["metadata"]["annotations"] = json!({"eks.amazonaws.com/role-arn": role});
+    }
+    sa
+}
+
+/// A container as controllers write them: image, ports, env, resources, probes, mounts.
+fn container(i: usize) -> Value {
+    json!({
+        "name": format!("app-{i}"),
+        "image": format!("ghcr.io/example/payments-api-{i}:1.4.2"),
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"containerPort": 8080 + i, "name": "http", "protocol": "TCP"}],
+        "env": [
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}},
+            {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}}
+        ],
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+        "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080 + i}, "periodSeconds": 10},
+        "volumeMounts": [
+            {"name": "kube-api-access-x7k2p", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}
+        ],
+        "securityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true, "capabilities": {"drop": ["ALL"]}},
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File"
+    })
+}
+
+/// An AdmissionRequest for the CREATE of a Pod with `containers` containers running as
+/// ServiceAccount `sa`, as a ReplicaSet controller sends it.
+fn pod_request(containers: usize, sa: &str) -> Value {
+    json!({
+        "uid": "6f1c3c2e-3a4b-4b8e-9d2f-1a2b3c4d5e6f",
+        "kind": {"group": "", "version": "v1", "kind": "Pod"},
+        "resource": {"group": "", "version": "v1", "resource": "pods"},
+        "requestKind": {"group": "", "version": "v1", "kind": "Pod"},
+        "requestResource": {"group": "", "version": "v1", "resource": "pods"},
+        "namespace": "payments",
+        "operation": "CREATE",
+        "userInfo": {
+            "username": "system:serviceaccount:kube-system:replicaset-controller",
+            "uid": "8a7b6c5d-1e2f-3a4b-5c6d-7e8f9a0b1c2d",
+            "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"]
+        },
+        "object": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "generateName": "api-7d9f8c6b5-",
+                "namespace": "payments",
+                "labels": {"app": "payments-api", "pod-template-hash": "7d9f8c6b5"},
+                "annotations": {"kubectl.kubernetes.io/restartedAt": "2025-03-02T14:05:00Z"},
+                "ownerReferences": [{
+                    "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "api-7d9f8c6b5",
+                    "uid": "0b1c2d3e-4f5a-6b7c-8d9e-0f1a2b3c4d5e", "controller": true, "blockOwnerDeletion": true
+                }]
+            },
+            "spec": {
+                "serviceAccountName": sa,
+                "containers": (0..containers).map(container).collect::<Vec<_>>(),
+                "volumes": [{"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+                ]}}],
+                "restartPolicy": "Always",
+                "terminationGracePeriodSeconds": 30,
+                "dnsPolicy": "ClusterFirst",
+                "schedulerName": "default-scheduler",
+                "enableServiceLinks": true,
+                "preemptionPolicy": "PreemptLowerPriority",
+                "priority": 0,
+                "tolerations": [
+                    {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+                ]
+            }
+        },
+        "oldObject": null,
+        "dryRun": false,
+        "options": {"apiVersion": "meta.k8s.io/v1", "kind": "CreateOptions"}
+    })
+}
+
+/// One Pod case, in the forms each path takes.
+struct Case {
+    label: String,
+    /// The AdmissionRequest alone (the floor parses and writes this).
+    request: Vec<u8>,
+    /// Kubewarden's `validate` payload.
+    payload: Vec<u8>,
+    /// The AdmissionReview, for the WIT world.
+    review: String,
+    /// The Pod's ServiceAccount.
+    service_account: Value,
+}
+
+fn cases(settings: &Value) -> Vec<Case> {
+    let with_role = service_account("api", Some(ROLE));
+    let mut cases: Vec<Case> = [1, 10, 100]
+        .into_iter()
+        .map(|n| case(format!("{n}"), pod_request(n, "api"), settings, &with_role))
+        .collect();
+    // The common case on a cluster: a Pod whose ServiceAccount has no role.
+    cases.push(case(
+        "unchanged".to_string(),
+        pod_request(10, "default"),
+        settings,
+        &service_account("default", None),
+    ));
+    cases
+}
+
+fn case(label: String, request: Value, settings: &Value, service_account: &Value) -> Case {
+    let review =
+        json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request});
+    Case {
+        label,
+        request: serde_json::to_vec(&request).expect("request"),
+        payload: serde_json::to_vec(&json!({"settings": settings, "request": request}))
+            .expect("payload"),
+        review: review.to_string(),
+        service_account: service_account.clone(),
+    }
+}
+
+fn pod_mutation(c: &mut Criterion, policy: &Policy, settings: &Value) {
+    let settings_text = settings.to_string();
+    let mut group = c.benchmark_group("pod");
+    for case in cases(settings) {
+        group.throughput(Throughput::Bytes(case.request.len() as u64));
+        group.bench_function(BenchmarkId::new("floor", &case.label), |b| {
+            b.iter(|| {
+                let value: Value = serde_json::from_slice(black_box(&case.request)).unwrap();
+                serde_json::to_vec(&value).unwrap()
+            })
+        });
+
+        let mut validator = Validator::new();
+        let sa = case.service_account.clone();
+        group.bench_function(BenchmarkId::new("native", &case.label), |b| {
+            b.iter(|| {
+                let response =
+                    validator.validate(black_box(&case.payload), |_: &ObjectRef| Ok(sa.clone()));
+                serde_json::to_vec(&response).unwrap()
+            })
+        });
+
+        // As before the caches: settings and trust policies parsed on every request.
+        group.bench_function(BenchmarkId::new("native-cold", &case.label), |b| {
+            b.iter(|| {
+                let response = Validator::new()
+                    .validate(black_box(&case.payload), |_: &ObjectRef| Ok(sa.clone()));
+                serde_json::to_vec(&response).unwrap()
+            })
+        });
+
+        let cluster = Arc::new(Objects::new(vec![case.service_account.clone()]));
+        let instance = policy
+            .wapc_instance(cluster.clone())
+            .expect("waPC instance");
+        let answer = instance.call("validate", &case.payload).expect("validate");
+        assert!(
+            answer.starts_with(br#"{"accepted":true"#),
+            "{case_label}",
+            case_label = case.label
+        );
+        group.bench_function(BenchmarkId::new("wapc", &case.label), |b| {
+            b.iter(|| instance.call("validate", black_box(&case.payload)).unwrap())
+        });
+
+        let mut wit = policy.wit_instance().expect("WIT instance");
+        let context = [case.service_account.to_string()];
+        group.bench_function(BenchmarkId::new("wit", &case.label), |b| {
+            b.iter(|| {
+                // What a WIT host does per request: ask, then review with the objects.
+                let needs = wit.needs(&settings_text, black_box(&case.review)).unwrap();
+                wit.review_text(&settings_text, &case.review, &context[..needs.len()])
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn statement(i: usize) -> Value {
+    // Alternate exact and wildcard subjects, as real multi-tenant trust policies do.
+    let (operator, sub) = if i.is_multiple_of(2) {
+        (
+            "StringEquals",
+            format!("system:serviceaccount:team-{i}:api"),
+        )
+    } else {
+        (
+            "StringLike",
+            format!("system:serviceaccount:team-{i}:worker-*"),
+        )
+    };
+    json!({
+        "Sid": format!("Team{i}"),
+        "Effect": "Allow",
+        "Principal": {"Federated": PROVIDER},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            operator: {"oidc.cpln.example/abc123:sub": sub},
+            "StringEquals": {"oidc.cpln.example/abc123:aud": "sts.amazonaws.com"}
+        }
+    })
+}
+
+fn policy_of(statements: impl IntoIterator<Item = Value>) -> String {
+    json!({"Version": "2012-10-17", "Statement": statements.into_iter().collect::<Vec<_>>()})
+        .to_string()
+}
+
+/// The Control Plane template (`examples/settings.yaml` `trustPolicy`), rendered.
+fn template_policy() -> String {
+    let template = settings()["trustPolicy"].to_string();
+    trust::render(&template, "payments", "api").expect("render")
+}
+
+fn trust_engine(c: &mut Criterion, policy: &Policy) {
+    let documents = [
+        ("template", template_policy(), "payments", "api"),
+        (
+            "10-statements",
+            policy_of((0..10).map(statement)),
+            "team-8",
+            "api",
+        ),
+        (
+            "100-statements",
+            policy_of((0..100).map(statement)),
+            "team-98",
+            "api",
+        ),
+    ];
+    let mut wit = policy.wit_instance().expect("WIT instance");
+    let mut group = c.benchmark_group("trust");
+    for (label, document, namespace, name) in &documents {
+        let subject = Subject {
+            issuer: ISSUER.to_string(),
+            audience: "sts.amazonaws.com".to_string(),
+            namespace: namespace.to_string(),
+            service_account: name.to_string(),
+        };
+        let verdict = trust::check(document, ROLE, &subject).expect("check");
+        assert!(verdict.allowed, "{label}: {:?}", verdict.explanation);
+        group.bench_function(BenchmarkId::new("check-native", label), |b| {
+            b.iter(|| trust::check(black_box(document), ROLE, &subject).unwrap())
+        });
+        let wit_subject = awi::Subject {
+            issuer: subject.issuer.clone(),
+            audience: subject.audience.clone(),
+            namespace: subject.namespace.clone(),
+            service_account: subject.service_account.clone(),
+        };
+        group.bench_function(BenchmarkId::new("check-wit", label), |b| {
+            b.iter(|| wit.check(black_box(document), ROLE, &wit_subject).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("lint-native", label), |b| {
+            b.iter(|| trust::lint(black_box(document), Some(ROLE), ISSUER).unwrap())
+        });
+        group.bench_function(BenchmarkId::new("lint-wit", label), |b| {
+            b.iter(|| wit.lint(black_box(document), Some(ROLE), ISSUER).unwrap())
+        });
+    }
+    // "Who can assume" on 20 wildcard patterns over namespaces and names.
+    let patterns: Vec<String> = (0..20)
+        .map(|i| match i % 4 {
+            0 => format!("system:serviceaccount:team-{i}:*"),
+            1 => format!("system:serviceaccount:team-{i}-*:api"),
+            2 => format!("system:serviceaccount:shared:job-{i}-*"),
+            _ => format!("system:serviceaccount:team-?{i}:worker-*"),
+        })
+        .collect();
+    let who_policy = policy_of([json!({
+        "Effect": "Allow",
+        "Principal": {"Federated": PROVIDER},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringLike": {"oidc.cpln.example/abc123:sub": patterns},
+            "StringEquals": {"oidc.cpln.example/abc123:aud": "sts.amazonaws.com"}
+        }
+    })]);
+    trust::who(&who_policy, ROLE, ISSUER, "sts.amazonaws.com").expect("who");
+    group.bench_function("who-native/20-wildcards", |b| {
+        b.iter(|| trust::who(black_box(&who_policy), ROLE, ISSUER, "sts.amazonaws.com").unwrap())
+    });
+    group.bench_function("who-wit/20-wildcards", |b| {
+        b.iter(|| {
+            wit.who(black_box(&who_policy), ROLE, ISSUER, "sts.amazonaws.com")
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// Module size and the peak linear memory of one evaluation of the 100-container Pod, on a
+/// fresh instance: through WIT as recorded by the instance, through waPC as the smallest
+/// memory cap (in 64 KiB pages) under which the call still succeeds.
+fn report_memory(policy: &Policy, settings: &Value) {
+    const PAGE: usize = 64 * 1024;
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+    println!(
+        "memory: module {} bytes ({:.3} MB)",
+        policy.bytes().len(),
+        policy.bytes().len() as f64 / 1e6
+    );
+    let case = cases(settings)
+        .into_iter()
+        .nth(2)
+        .expect("100-container case");
+    let settings_text = settings.to_string();
+    let mut wit = policy.wit_instance().expect("WIT instance");
+    let before = wit.peak_memory();
+    wit.review_text(
+        &settings_text,
+        &case.review,
+        &[case.service_account.to_string()],
+    )
+    .expect("WIT review");
+    println!(
+        "memory: WIT instance linear memory {:.2} MiB after instantiation, {:.2} MiB peak after one review of the 100-container Pod",
+        mib(before),
+        mib(wit.peak_memory())
+    );
+
+    let cluster = Arc::new(Objects::new(vec![case.service_account.clone()]));
+    let fits = |pages: usize| {
+        policy
+            .module()
+            .and_then(|module| WapcPolicy::with_memory_limit(policy.engine(), module, pages * PAGE))
+            .and_then(|p| p.instantiate(cluster.clone()))
+            .and_then(|instance| instance.call("validate", &case.payload))
+            .is_ok_and(|answer| answer.starts_with(br#"{"accepted":true"#))
+    };
+    let (mut low, mut high) = (1, 1024);
+    if !fits(high) {
+        println!(
+            "memory: waPC evaluation needs more than {} MiB",
+            mib(high * PAGE)
+        );
+        return;
+    }
+    // Smallest page count that fits: `low` never fits, `high` always does.
+    while high - low > 1 {
+        let mid = (low + high) / 2;
+        if fits(mid) { high = mid } else { low = mid }
+    }
+    println!(
+        "memory: waPC one validate of the 100-container Pod fits in {high} pages = {:.2} MiB of linear memory",
+        mib(high * PAGE)
+    );
+}
+
+fn main() {
+    // `AWI_BENCH_MODULE=<file.wasm>` measures another build of the module (e.g. an older one).
+    let module = std::env::var_os("AWI_BENCH_MODULE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(awi::default_module_path);
+    println!("module: {}", module.display());
+    let policy =
+        Policy::load_with(&awi::new_engine(None).expect("engine"), &module).expect("policy module");
+    let settings = settings();
+    report_memory(&policy, &settings);
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    pod_mutation(&mut c, &policy, &settings);
+    trust_engine(&mut c, &policy);
+    c.final_summary();
+}
