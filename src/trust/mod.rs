@@ -145,23 +145,20 @@ impl TrustPolicy {
     /// assert!(TrustPolicy::parse("not json").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
-        let (document, mut findings) =
-            document::parse_text(text).map_err(TrustError::Unreadable)?;
-        finding::sort_findings(&mut findings);
-        Ok((
-            TrustPolicy {
-                document,
-                findings: findings.clone(),
-            },
-            findings,
-        ))
+        TrustPolicy::from_parsed(document::parse_text(text))
     }
 
     /// Same as [`TrustPolicy::parse`] for a settings value: an object, or a string holding
     /// the document in any accepted form.
     pub fn parse_value(value: &Value) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
-        let (document, mut findings) =
-            document::parse_value(value).map_err(TrustError::Unreadable)?;
+        TrustPolicy::from_parsed(document::parse_value(value))
+    }
+
+    /// Keeps the sorted validation findings with the policy and hands them to the caller.
+    fn from_parsed(
+        parsed: Result<(Document, Vec<Finding>), String>,
+    ) -> Result<(TrustPolicy, Vec<Finding>), TrustError> {
+        let (document, mut findings) = parsed.map_err(TrustError::Unreadable)?;
         finding::sort_findings(&mut findings);
         Ok((
             TrustPolicy {
