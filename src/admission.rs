@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use json_patch::Patch;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use crate::json::{str_at, type_name};
@@ -392,11 +393,53 @@ impl ValidationResponse {
 /// [`ValidationResponse`] out; `lookup` reads the objects [`needs`] names.
 ///
 /// A policy server sends the same settings with every request, so the settings of the last
-/// call are kept, parsed, and reused while the payload carries the same settings JSON.
+/// call are kept, parsed, and reused while the payload carries the same settings text; the
+/// settings are not even parsed into a tree then, only scanned.
 #[derive(Debug, Default)]
 pub struct Validator {
-    /// The settings JSON of the last call and what it parsed into.
-    settings: Option<(Value, Result<Settings, String>)>,
+    /// The settings JSON text of the last call and what it parsed into.
+    settings: Option<(String, Result<Settings, String>)>,
+}
+
+/// The `validate` payload, settings left as text for [`Validator::settings`].
+struct Payload<'a> {
+    settings: Option<&'a RawValue>,
+    request: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for Payload<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // By hand: a derived struct would also accept a JSON array of the two values.
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Payload<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object with settings and request")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Payload<'de>, A::Error> {
+                let mut payload = Payload {
+                    settings: None,
+                    request: None,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "settings" => payload.settings = Some(map.next_value()?),
+                        "request" => payload.request = Some(map.next_value()?),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(payload)
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
 }
 
 impl Validator {
@@ -421,28 +464,33 @@ impl Validator {
         payload: &[u8],
         mut lookup: impl FnMut(&ObjectRef) -> Result<Value, String>,
     ) -> Result<ValidationResponse, String> {
-        let mut payload: Value = serde_json::from_slice(payload)
-            .map_err(|e| format!("validation request: not valid JSON: {e}"))?;
-        let settings = self.settings(payload.get_mut("settings").map(Value::take))?;
-        let request = match payload.get_mut("request") {
+        let payload: Payload = serde_json::from_slice(payload).map_err(|e| {
+            if e.is_data() {
+                format!("validation request: {e}")
+            } else {
+                format!("validation request: not valid JSON: {e}")
+            }
+        })?;
+        let settings = self.settings(payload.settings.map_or("null", RawValue::get))?;
+        let mut request = match payload.request {
             Some(request @ Value::Object(_)) => request,
             _ => return Err("validation request: no AdmissionRequest object".to_string()),
         };
         let mut context = Context::default();
-        for wanted in needs(settings, request) {
+        for wanted in needs(settings, &request) {
             match lookup(&wanted) {
                 Ok(object) => context.objects.push(object),
                 Err(reason) if reason.contains("Cannot find") => {}
                 Err(reason) => context.failures.push((wanted, reason)),
             }
         }
-        let outcome = review(settings, request, &context);
+        let outcome = review(settings, &request, &context);
         // The request is ours: the object is patched in place instead of copied.
         let mutated_object = match request.get_mut("object") {
             Some(object) if !outcome.patch.0.is_empty() => {
                 let mut object = object.take();
                 // The patch was built against this very object, so it applies.
-                json_patch::patch(&mut object, &outcome.patch)
+                mutation::apply(&mut object, outcome.patch)
                     .ok()
                     .map(|()| object)
             }
@@ -458,36 +506,20 @@ impl Validator {
         })
     }
 
-    /// The settings of `json` (absent: the defaults), parsed once per distinct settings.
-    fn settings(&mut self, json: Option<Value>) -> Result<&Settings, String> {
-        let json = json.unwrap_or(Value::Null);
-        let cached = matches!(&self.settings, Some((key, _)) if same_json(key, &json));
+    /// The settings of `json` (`null`: the defaults), parsed once per distinct settings text.
+    fn settings(&mut self, json: &str) -> Result<&Settings, String> {
+        let cached = matches!(&self.settings, Some((text, _)) if text == json);
         if !cached {
-            let parsed = Settings::from_value(json.clone()).map_err(|e| e.to_string());
-            self.settings = Some((json, parsed));
+            let parsed = serde_json::from_str(json)
+                .map_err(|e| e.to_string())
+                .and_then(|value| Settings::from_value(value).map_err(|e| e.to_string()));
+            self.settings = Some((json.to_string(), parsed));
         }
         match &self.settings {
             Some((_, Ok(settings))) => Ok(settings),
             Some((_, Err(message))) => Err(message.clone()),
             None => Err("settings: not parsed".to_string()),
         }
-    }
-}
-
-/// Equal JSON including the order of object members (`Value`'s own equality ignores it, and
-/// the order shows in rendered trust policies).
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Object(a), Value::Object(b)) => {
-            a.len() == b.len()
-                && a.iter()
-                    .zip(b)
-                    .all(|((ka, va), (kb, vb))| ka == kb && same_json(va, vb))
-        }
-        (Value::Array(a), Value::Array(b)) => {
-            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_json(a, b))
-        }
-        (a, b) => a == b,
     }
 }
 
@@ -550,10 +582,22 @@ mod tests {
                 .unwrap()
                 .starts_with("validation request: not valid JSON")
         );
-        let no_request = validator.validate(b"[]", service_account);
-        assert_eq!(
-            no_request.message.as_deref(),
-            Some("validation request: no AdmissionRequest object")
+        for no_request in [&b"{}"[..], br#"{"settings": {}, "request": [1]}"#] {
+            let answer = validator.validate(no_request, service_account);
+            assert_eq!(
+                answer.message.as_deref(),
+                Some("validation request: no AdmissionRequest object")
+            );
+        }
+        // Not the object the protocol sends, also as an array of settings and request.
+        let array = validator.validate(br#"[{}, {"uid": "u"}]"#, service_account);
+        assert_eq!(array.code, Some(400));
+        let message = array.message.unwrap();
+        assert!(
+            message.starts_with(
+                "validation request: invalid type: sequence, expected an object with settings and request"
+            ),
+            "{message}"
         );
     }
 
@@ -571,11 +615,53 @@ mod tests {
         assert_eq!(answer.warnings.unwrap().len(), 1);
     }
 
+    /// Settings whose trust-policy template lists its members in another order, for a role
+    /// whose trust policy does not trust `ns/sa`.
+    fn template_settings(statement: Value) -> Value {
+        let provider = "arn:aws:iam::111122223333:oidc-provider/oidc.example/x";
+        json!({
+            "trustValidation": "warn",
+            "oidcProvider": {"providerUrl": "https://oidc.example/x"},
+            "trustPolicy": {"Version": "2012-10-17", "Statement": [statement]},
+            "roleTrustPolicies": {"arn:aws:iam::111122223333:role/r": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {"StringEquals": {"oidc.example/x:sub": "system:serviceaccount:other:sa"}}}]
+            }}
+        })
+    }
+
     #[test]
     fn member_order_counts_for_the_settings_cache() {
-        let a: Value = serde_json::from_str(r#"{"a": 1, "b": [1, {"c": 2}]}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{"b": [1, {"c": 2}], "a": 1}"#).unwrap();
-        assert!(same_json(&a, &a.clone()));
-        assert!(!same_json(&a, &b));
+        // The order shows in the trust policy the warning proposes, so settings that differ
+        // only in order must not share a cache entry.
+        let provider = "arn:aws:iam::111122223333:oidc-provider/oidc.example/x";
+        let condition = json!({"StringEquals": {"oidc.example/x:sub": "system:serviceaccount:<NAMESPACE>:<SERVICE_ACCOUNT>"}});
+        let effect_first = template_settings(json!({"Effect": "Allow",
+            "Principal": {"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": condition}));
+        let action_first = template_settings(json!({"Action": "sts:AssumeRoleWithWebIdentity",
+            "Effect": "Allow", "Principal": {"Federated": provider}, "Condition": condition}));
+        let mut validator = Validator::new();
+        let warning = |validator: &mut Validator, settings: &Value| {
+            let answer = validator.validate(&payload(settings.clone()), service_account);
+            assert!(answer.accepted);
+            answer
+                .warnings
+                .expect("the untrusted role is reported")
+                .join("\n")
+        };
+        let first = warning(&mut validator, &effect_first);
+        assert!(
+            first.contains(r#"{"Effect":"Allow","Principal""#),
+            "{first}"
+        );
+        let second = warning(&mut validator, &action_first);
+        assert!(
+            second.contains(r#"{"Action":"sts:AssumeRoleWithWebIdentity","Effect""#),
+            "{second}"
+        );
+        assert_eq!(warning(&mut validator, &effect_first), first);
     }
 }

@@ -169,6 +169,13 @@ fn validate_rows() -> Vec<Row> {
             b"[1, 2]".to_vec(),
             vec![],
             false,
+            "expected an object with settings and request".into(),
+        ),
+        (
+            "payload without a request",
+            br#"{"settings": {}}"#.to_vec(),
+            vec![],
+            false,
             "no AdmissionRequest object".into(),
         ),
         (
