@@ -2,7 +2,9 @@
 //! - mutating twice equals mutating once (the second patch is empty);
 //! - every field of the input Pod is in the output unchanged, apart from what the policy
 //!   owns (the env entries it appends, its mount, its volume, the pod-identity label);
-//! - no input panics, and every patch returned applies to its Pod.
+//! - no input panics, and every patch returned applies to its Pod;
+//! - `mutation::apply` (which moves the values) gives what `json_patch::patch` gives,
+//!   member order included.
 //!
 //! Plus a Pod with 1,000 containers, too big for a fixture file.
 
@@ -217,10 +219,25 @@ fn request<'a>(pod: &'a Value, sa: Option<&'a Value>) -> PodRequest<'a> {
     }
 }
 
+/// `patch` applied to `pod` by the policy's own `mutation::apply`, checked against
+/// `json_patch::patch`; `None` when it does not apply (both must agree on that too).
+fn try_apply(pod: &Value, patch: &json_patch::Patch) -> Option<Value> {
+    let mut reference = pod.clone();
+    let reference_result = json_patch::patch(&mut reference, patch);
+    let mut ours = pod.clone();
+    let our_result = mutation::apply(&mut ours, patch.clone());
+    assert_eq!(
+        our_result.is_ok(),
+        reference_result.is_ok(),
+        "{our_result:?} vs {reference_result:?}"
+    );
+    // Serialised, so that member order counts (Value's equality ignores it).
+    assert_eq!(ours.to_string(), reference.to_string());
+    our_result.ok().map(|()| ours)
+}
+
 fn apply(pod: &Value, patch: &json_patch::Patch) -> Value {
-    let mut out = pod.clone();
-    json_patch::patch(&mut out, patch).expect("the patch applies to its Pod");
-    out
+    try_apply(pod, patch).expect("the patch applies to its Pod")
 }
 
 /// `mutated` without what the policy owns, given the `original` it came from.
@@ -383,8 +400,7 @@ proptest! {
     fn arbitrary_json_never_panics_and_patches_apply(settings in settings_variants(), pod in any_json(), sa in service_account()) {
         let _ = mutation::service_account_name(&pod);
         if let Ok(injection) = mutation::inject_web_identity(&settings, &request(&pod, sa.as_ref())) {
-            let mut out = pod.clone();
-            prop_assert!(json_patch::patch(&mut out, &injection.patch).is_ok());
+            prop_assert!(try_apply(&pod, &injection.patch).is_some());
         }
     }
 
@@ -392,8 +408,7 @@ proptest! {
     fn pod_ish_json_never_panics(settings in settings_variants(), spec in any_json(), metadata in any_json(), sa in service_account()) {
         let pod = json!({"metadata": metadata, "spec": spec});
         if let Ok(injection) = mutation::inject_web_identity(&settings, &request(&pod, sa.as_ref())) {
-            let mut out = pod.clone();
-            prop_assert!(json_patch::patch(&mut out, &injection.patch).is_ok());
+            prop_assert!(try_apply(&pod, &injection.patch).is_some());
         }
     }
 }

@@ -2,8 +2,6 @@
 //! "defined" (by name only, `valueFrom` counts, `envFrom` does not), the early exit, the
 //! injection order, and the read-only token mount.
 
-use std::collections::HashSet;
-
 use serde_json::{Value, json};
 
 use super::patch::{Ops, has_named};
@@ -32,7 +30,11 @@ pub fn containers(
         return Ok(());
     };
     for (index, container) in list.iter().enumerate() {
-        let at = Location { key, index };
+        let at = Location {
+            key,
+            index,
+            pointer: format!("/spec/{key}/{index}"),
+        };
         container_ops(container, &at, plan, ops)?;
     }
     Ok(())
@@ -42,6 +44,8 @@ pub fn containers(
 struct Location<'a> {
     key: &'a str,
     index: usize,
+    /// `/spec/<key>/<index>` (neither needs escaping).
+    pointer: String,
 }
 
 impl Location<'_> {
@@ -50,11 +54,7 @@ impl Location<'_> {
     }
 
     fn add(&self, ops: &mut Ops, member: &[&str], value: Value) {
-        let index = self.index.to_string();
-        let tokens = ["spec", self.key, index.as_str()]
-            .into_iter()
-            .chain(member.iter().copied());
-        ops.add(tokens, value);
+        ops.add_under(&self.pointer, member.iter().copied(), value);
     }
 }
 
@@ -76,12 +76,15 @@ fn container_ops(
         return Ok(());
     }
     let env = pod::opt_array(container, "env", || at.field(".env"))?;
-    let defined: HashSet<&str> = env
+    // A list, not a set: containers have a handful of env entries, and hashing the names
+    // cost more than scanning them.
+    let names: Vec<&str> = env
         .into_iter()
         .flatten()
         .filter_map(|entry| entry.get("name").and_then(Value::as_str))
         .collect();
-    let any = |names: &[&str]| names.iter().any(|n| defined.contains(n));
+    let defined = |name: &str| names.contains(&name);
+    let any = |names: &[&str]| names.iter().any(|n| defined(n));
 
     let credentials_defined = match plan.mode {
         Mode::WebIdentity { .. } => any(&[AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE]),
@@ -124,7 +127,7 @@ fn container_ops(
         }
     }
     if let Some(session_name) = &plan.session_name
-        && !defined.contains(AWS_ROLE_SESSION_NAME)
+        && !defined(AWS_ROLE_SESSION_NAME)
     {
         added.push((AWS_ROLE_SESSION_NAME, session_name));
     }

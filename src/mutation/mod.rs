@@ -20,7 +20,7 @@
 //!
 //! Module map: [`annotations`] holds the value grammars, `resolve` the parameter
 //! precedence, `container` the per-container rules, `patch` the Pod-level operations and
-//! `pod` the typed reads of the raw JSON.
+//! [`apply`], and `pod` the typed reads of the raw JSON.
 
 pub mod annotations;
 mod container;
@@ -30,6 +30,8 @@ mod resolve;
 
 use json_patch::Patch;
 use serde_json::Value;
+
+pub use patch::{ApplyError, apply};
 
 use crate::settings::Settings;
 

@@ -71,11 +71,14 @@ pub fn spec(pod: &Map<String, Value>) -> Result<&Map<String, Value>, MutationErr
     })
 }
 
-/// The Pod annotation `key`, when present.
-pub fn annotation<'a>(
+/// The Pod annotation `<prefix>/<suffix>`, when present, with its key. Found by a scan
+/// rather than by formatting the key for a lookup: it runs on every admission, and Pods
+/// carry few annotations.
+pub fn prefixed_annotation<'a>(
     pod: &'a Map<String, Value>,
-    key: &str,
-) -> Result<Option<&'a str>, MutationError> {
+    prefix: &str,
+    suffix: &str,
+) -> Result<Option<(&'a str, &'a str)>, MutationError> {
     let Some(metadata) = opt_object(pod, "metadata", || "metadata".to_string())? else {
         return Ok(None);
     };
@@ -85,9 +88,29 @@ pub fn annotation<'a>(
     else {
         return Ok(None);
     };
-    opt_str(annotations, key, || {
+    let Some(key) = prefixed_key(annotations, prefix, suffix) else {
+        return Ok(None);
+    };
+    let value = opt_str(annotations, key, || {
         format!("metadata.annotations[{key:?}]")
-    })
+    })?;
+    Ok(value.map(|value| (key, value)))
+}
+
+/// The key of `members` that is `<prefix>/<suffix>`.
+pub fn prefixed_key<'a>(
+    members: &'a Map<String, Value>,
+    prefix: &str,
+    suffix: &str,
+) -> Option<&'a str> {
+    members
+        .keys()
+        .find(|key| {
+            key.strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('/'))
+                == Some(suffix)
+        })
+        .map(String::as_str)
 }
 
 /// A metadata string (`name`, `generateName`) when present and non-empty; read leniently,

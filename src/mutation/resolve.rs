@@ -88,15 +88,22 @@ impl Plan {
 /// only, anything else is treated as absent.
 struct ServiceAccount<'a> {
     annotations: Option<&'a Map<String, Value>>,
-    display: String,
+    namespace: &'a str,
+    name: &'a str,
     prefix: &'a str,
 }
 
 impl<'a> ServiceAccount<'a> {
-    fn annotation(&self, suffix: &str) -> Option<(String, &'a str)> {
-        let key = format!("{}/{suffix}", self.prefix);
-        let value = self.annotations?.get(&key)?.as_str()?;
-        Some((key, value))
+    /// The annotation `<prefix>/<suffix>` and its key.
+    fn annotation(&self, suffix: &str) -> Option<(&'a str, &'a str)> {
+        let annotations = self.annotations?;
+        let key = pod::prefixed_key(annotations, self.prefix, suffix)?;
+        Some((key, annotations.get(key)?.as_str()?))
+    }
+
+    /// How warnings name it; built only when one is written.
+    fn display(&self) -> String {
+        format!("ServiceAccount {}/{}", self.namespace, self.name)
     }
 }
 
@@ -110,13 +117,15 @@ pub fn plan(
 ) -> Result<Option<Plan>, MutationError> {
     let namespace = request.namespace;
     let prefix = settings.annotation_prefix.as_str();
-    let pod_display = pod::display_name(pod, namespace);
+    // Built only when a warning names the Pod.
+    let pod_display = || pod::display_name(pod, namespace);
     let sa = request.service_account.map(|object| ServiceAccount {
         annotations: object
             .get("metadata")
             .and_then(|m| m.get("annotations"))
             .and_then(Value::as_object),
-        display: format!("ServiceAccount {namespace}/{service_account}"),
+        namespace,
+        name: service_account,
         prefix,
     });
 
@@ -142,10 +151,9 @@ pub fn plan(
     };
 
     // The Pod's own lifetime overrides (reference 2.3), before the jitter.
-    let key = format!("{prefix}/token-expiration");
-    if let Some(value) = pod::annotation(pod, &key)? {
+    if let Some((key, value)) = pod::prefixed_annotation(pod, prefix, "token-expiration")? {
         plan.expiration =
-            expiration_annotation(&pod_display, &key, value, plan.expiration, warnings);
+            expiration_annotation(&pod_display(), key, value, plan.expiration, warnings);
     }
     if matches!(plan.mode, Mode::ContainerCredentials { .. })
         && plan.expiration == JITTERED_EXPIRATION
@@ -160,13 +168,13 @@ pub fn plan(
         plan.region = Some(region.to_string());
     }
 
-    let key = format!("{prefix}/skip-containers");
-    if let Some(value) = pod::annotation(pod, &key)? {
+    if let Some((key, value)) = pod::prefixed_annotation(pod, prefix, "skip-containers")? {
         match parse_csv_record(value) {
             Ok(names) => plan.skip = names.into_iter().collect(),
             Err(CsvError::Empty) => {}
             Err(e) => warnings.push(format!(
-                "{pod_display}: ignoring annotation {key}={}: not a CSV list of container names ({e}); no container is skipped",
+                "{}: ignoring annotation {key}={}: not a CSV list of container names ({e}); no container is skipped",
+                pod_display(),
                 quoted(value)
             )),
         }
@@ -301,7 +309,7 @@ fn sts_annotation(sa: &ServiceAccount, default: bool, warnings: &mut Vec<String>
     parse_go_bool(value).unwrap_or_else(|| {
         warnings.push(format!(
             "{}: ignoring annotation {key}={}: not a boolean (true, false, 1, 0, t, f); using the default {default}",
-            sa.display,
+            sa.display(),
             quoted(value)
         ));
         default
@@ -310,7 +318,7 @@ fn sts_annotation(sa: &ServiceAccount, default: bool, warnings: &mut Vec<String>
 
 fn sa_expiration(sa: &ServiceAccount, default: i64, warnings: &mut Vec<String>) -> i64 {
     match sa.annotation("token-expiration") {
-        Some((key, value)) => expiration_annotation(&sa.display, &key, value, default, warnings),
+        Some((key, value)) => expiration_annotation(&sa.display(), key, value, default, warnings),
         None => default,
     }
 }
