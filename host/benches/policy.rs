@@ -10,7 +10,7 @@
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use awi::{Objects, Policy, WapcPolicy};
 use aws_workload_identity::admission::{ObjectRef, Validator};
@@ -161,63 +161,229 @@ fn case(label: String, request: Value, settings: &Value, service_account: &Value
     }
 }
 
-fn pod_mutation(c: &mut Criterion, policy: &Policy, settings: &Value) {
-    let settings_text = settings.to_string();
-    let mut group = c.benchmark_group("pod");
-    for case in cases(settings) {
-        group.throughput(Throughput::Bytes(case.request.len() as u64));
-        group.bench_function(BenchmarkId::new("floor", &case.label), |b| {
-            b.iter(|| {
-                let value: Value = serde_json::from_slice(black_box(&case.request)).unwrap();
-                serde_json::to_vec(&value).unwrap()
-            })
-        });
+/// The ways a Pod case is answered (the routes compared side by side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `serde_json` parses the AdmissionRequest and writes it back.
+    Floor,
+    /// `Validator::validate` natively, the `Validator` kept across requests.
+    Native,
+    /// The same with a new `Validator` per request (settings and trust policies parsed).
+    NativeCold,
+    /// The module through waPC, instance reused.
+    Wapc,
+    /// The component through WIT, instance reused: `needs`, then `review`.
+    Wit,
+}
 
-        let mut validator = Validator::new();
-        let sa = case.service_account.clone();
-        group.bench_function(BenchmarkId::new("native", &case.label), |b| {
-            b.iter(|| {
-                let response =
-                    validator.validate(black_box(&case.payload), |_: &ObjectRef| Ok(sa.clone()));
-                serde_json::to_vec(&response).unwrap()
-            })
-        });
+impl Route {
+    const ALL: [Route; 5] = [
+        Route::Floor,
+        Route::Native,
+        Route::NativeCold,
+        Route::Wapc,
+        Route::Wit,
+    ];
 
-        // As before the caches: settings and trust policies parsed on every request.
-        group.bench_function(BenchmarkId::new("native-cold", &case.label), |b| {
-            b.iter(|| {
-                let response = Validator::new()
-                    .validate(black_box(&case.payload), |_: &ObjectRef| Ok(sa.clone()));
-                serde_json::to_vec(&response).unwrap()
-            })
-        });
+    fn name(self) -> &'static str {
+        match self {
+            Route::Floor => "floor",
+            Route::Native => "native",
+            Route::NativeCold => "native-cold",
+            Route::Wapc => "wapc",
+            Route::Wit => "wit",
+        }
+    }
+}
 
+/// One Pod case with everything each path needs, built once, so that the criterion
+/// benches, the paired ratios and the instruction counts run the very same code.
+struct Runner {
+    case: Case,
+    settings_text: String,
+    validator: Validator,
+    wapc: awi::WapcInstance,
+    wit: awi::WitInstance,
+    context: [String; 1],
+}
+
+impl Runner {
+    fn new(case: Case, policy: &Policy, settings: &Value) -> Runner {
         let cluster = Arc::new(Objects::new(vec![case.service_account.clone()]));
-        let instance = policy
-            .wapc_instance(cluster.clone())
-            .expect("waPC instance");
-        let answer = instance.call("validate", &case.payload).expect("validate");
-        assert!(
-            answer.starts_with(br#"{"accepted":true"#),
-            "{case_label}",
-            case_label = case.label
-        );
-        group.bench_function(BenchmarkId::new("wapc", &case.label), |b| {
-            b.iter(|| instance.call("validate", black_box(&case.payload)).unwrap())
-        });
-
-        let mut wit = policy.wit_instance().expect("WIT instance");
+        let wapc = policy.wapc_instance(cluster).expect("waPC instance");
+        let answer = wapc.call("validate", &case.payload).expect("validate");
+        assert!(answer.starts_with(br#"{"accepted":true"#), "{}", case.label);
         let context = [case.service_account.to_string()];
-        group.bench_function(BenchmarkId::new("wit", &case.label), |b| {
-            b.iter(|| {
+        Runner {
+            case,
+            settings_text: settings.to_string(),
+            validator: Validator::new(),
+            wapc,
+            wit: policy.wit_instance().expect("WIT instance"),
+            context,
+        }
+    }
+
+    /// Answers the case once along `path`; returns the answer's length.
+    fn run(&mut self, path: Route) -> usize {
+        let case = &self.case;
+        let sa = |_: &ObjectRef| Ok(case.service_account.clone());
+        match path {
+            Route::Floor => {
+                let value: Value = serde_json::from_slice(black_box(&case.request)).unwrap();
+                serde_json::to_vec(&value).unwrap().len()
+            }
+            Route::Native => {
+                let response = self.validator.validate(black_box(&case.payload), sa);
+                serde_json::to_vec(&response).unwrap().len()
+            }
+            Route::NativeCold => {
+                let response = Validator::new().validate(black_box(&case.payload), sa);
+                serde_json::to_vec(&response).unwrap().len()
+            }
+            Route::Wapc => self
+                .wapc
+                .call("validate", black_box(&case.payload))
+                .unwrap()
+                .len(),
+            Route::Wit => {
                 // What a WIT host does per request: ask, then review with the objects.
-                let needs = wit.needs(&settings_text, black_box(&case.review)).unwrap();
-                wit.review_text(&settings_text, &case.review, &context[..needs.len()])
-                    .unwrap()
-            })
-        });
+                let needs = self
+                    .wit
+                    .needs(&self.settings_text, black_box(&case.review))
+                    .unwrap();
+                let answer = self.wit.review_text(
+                    &self.settings_text,
+                    &case.review,
+                    &self.context[..needs.len()],
+                );
+                answer.unwrap().len()
+            }
+        }
+    }
+}
+
+fn runners(policy: &Policy, settings: &Value) -> Vec<Runner> {
+    cases(settings)
+        .into_iter()
+        .map(|case| Runner::new(case, policy, settings))
+        .collect()
+}
+
+fn pod_mutation(c: &mut Criterion, runners: &mut [Runner]) {
+    let mut group = c.benchmark_group("pod");
+    for runner in runners {
+        group.throughput(Throughput::Bytes(runner.case.request.len() as u64));
+        let label = runner.case.label.clone();
+        for path in Route::ALL {
+            group.bench_function(BenchmarkId::new(path.name(), &label), |b| {
+                b.iter(|| runner.run(path))
+            });
+        }
     }
     group.finish();
+}
+
+/// The budget ratios measured in pairs: criterion times one benchmark after the other, and
+/// on a shared machine the speed drifts between them by more than the budgets' margins.
+/// Here every round times a block of each path of each case back to back (order rotated
+/// per round), so a ratio compares blocks run moments apart; the median over the rounds is
+/// printed with its spread (`ratio:` lines).
+fn paired_ratios(runners: &mut [Runner]) {
+    const ROUNDS: usize = 31;
+    const BLOCK: Duration = Duration::from_millis(15);
+    let routes = [Route::Floor, Route::Native, Route::Wapc, Route::Wit];
+    // Iterations per block, so that each block lasts about BLOCK.
+    let sizes: Vec<Vec<u32>> = runners
+        .iter_mut()
+        .map(|runner| {
+            routes
+                .iter()
+                .map(|&path| {
+                    let start = Instant::now();
+                    runner.run(path);
+                    let once = start.elapsed().max(Duration::from_micros(1));
+                    (BLOCK.as_nanos() / once.as_nanos()).clamp(1, 100_000) as u32
+                })
+                .collect()
+        })
+        .collect();
+    // seconds per request, [round][case][path]
+    let mut times = vec![vec![vec![0.0; routes.len()]; runners.len()]; ROUNDS];
+    for (round, by_case) in times.iter_mut().enumerate() {
+        for offset in 0..runners.len() * routes.len() {
+            let slot = (offset + round) % (runners.len() * routes.len());
+            let (c, p) = (slot / routes.len(), slot % routes.len());
+            let n = sizes[c][p];
+            let start = Instant::now();
+            for _ in 0..n {
+                black_box(runners[c].run(routes[p]));
+            }
+            by_case[c][p] = start.elapsed().as_secs_f64() / f64::from(n);
+        }
+    }
+    let label = |c: usize| runners[c].case.label.as_str();
+    let index = |route: Route| routes.iter().position(|&r| r == route).unwrap();
+    let case_index = |name: &str| (0..runners.len()).find(|&c| label(c) == name).unwrap();
+    // `budget`: the most the ratio may be; `None` for ratios shown for information.
+    let report = |name: String, budget: Option<f64>, ratio: &dyn Fn(&[Vec<f64>]) -> f64| {
+        let mut values: Vec<f64> = times.iter().map(|round| ratio(round)).collect();
+        values.sort_by(f64::total_cmp);
+        let median = values[values.len() / 2];
+        let (q1, q3) = (values[values.len() / 4], values[values.len() * 3 / 4]);
+        let verdict = match budget {
+            Some(b) if median <= b => format!(", budget <= {b} met"),
+            Some(b) => format!(", budget <= {b} MISSED"),
+            None => String::new(),
+        };
+        println!(
+            "ratio: {name} = {median:.2} (middle half {q1:.2} - {q3:.2}, {ROUNDS} rounds){verdict}"
+        );
+    };
+    let pairs = [
+        (Route::Native, Route::Floor, Some(1.5)),
+        (Route::Wapc, Route::Native, Some(2.0)),
+        (Route::Wit, Route::Native, None),
+    ];
+    for (over, under, budget) in pairs {
+        let (a, b) = (index(over), index(under));
+        for c in 0..runners.len() {
+            let name = format!("{} / {}, {}", over.name(), under.name(), label(c));
+            report(name, budget, &|r| r[c][a] / r[c][b]);
+        }
+    }
+    let (ten, hundred) = (case_index("10"), case_index("100"));
+    for route in routes {
+        let p = index(route);
+        let name = format!("{} 100 / 10 containers", route.name());
+        report(name, Some(12.0), &|r| r[hundred][p] / r[ten][p]);
+    }
+}
+
+/// `AWI_BENCH_COUNT="<path> <case> <requests>"`: answers one case that many times and
+/// exits, for `valgrind --tool=callgrind` (see `host/benches/count.sh`).
+fn count_mode(runners: &mut [Runner], spec: &str) {
+    let words: Vec<&str> = spec.split_whitespace().collect();
+    let [path, label, requests] = words[..] else {
+        panic!("AWI_BENCH_COUNT: expected \"<path> <case> <requests>\", got {spec:?}");
+    };
+    let path = Route::ALL
+        .into_iter()
+        .find(|p| p.name() == path)
+        .unwrap_or_else(|| panic!("AWI_BENCH_COUNT: unknown path {path:?}"));
+    let runner = runners
+        .iter_mut()
+        .find(|r| r.case.label == label)
+        .unwrap_or_else(|| panic!("AWI_BENCH_COUNT: unknown case {label:?}"));
+    let requests: usize = requests
+        .parse()
+        .expect("AWI_BENCH_COUNT: number of requests");
+    let bytes: usize = (0..requests).map(|_| runner.run(path)).sum();
+    println!(
+        "count: {} {} x{requests}: {bytes} bytes answered",
+        path.name(),
+        label
+    );
 }
 
 fn statement(i: usize) -> Value {
@@ -400,12 +566,20 @@ fn main() {
     let policy =
         Policy::load_with(&awi::new_engine(None).expect("engine"), &module).expect("policy module");
     let settings = settings();
+    let mut runners = runners(&policy, &settings);
+    if let Ok(spec) = std::env::var("AWI_BENCH_COUNT") {
+        count_mode(&mut runners, &spec);
+        return;
+    }
     report_memory(&policy, &settings);
+    if std::env::var_os("AWI_BENCH_NO_RATIOS").is_none() {
+        paired_ratios(&mut runners);
+    }
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
-    pod_mutation(&mut c, &policy, &settings);
+    pod_mutation(&mut c, &mut runners);
     trust_engine(&mut c, &policy);
     c.final_summary();
 }
