@@ -125,6 +125,29 @@ fn statement(operator: &str, sub: &str) -> Value {
            "Condition": {operator: {"oidc.example.com/abc123:sub": sub}}})
 }
 
+/// JSON nested 10,000 arrays deep.
+fn nested_arrays() -> String {
+    let depth = 10_000;
+    format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+}
+
+/// 10,000 statements, each trusting one ServiceAccount.
+fn many_statements() -> Vec<Value> {
+    (0..10_000)
+        .map(|i| {
+            statement(
+                "StringEquals",
+                &format!("system:serviceaccount:ns{i}:sa{i}"),
+            )
+        })
+        .collect()
+}
+
+/// A `sub` pattern that makes a backtracking matcher explode.
+fn backtracking_glob() -> String {
+    format!("system:serviceaccount:{}b", "*a".repeat(2_000))
+}
+
 /// `(row, payload, cluster, accepted, text the message or a warning contains)`
 type Row = (&'static str, Vec<u8>, Vec<Value>, bool, String);
 
@@ -140,17 +163,9 @@ fn validate_rows() -> Vec<Row> {
     let containers: Vec<Value> = (0..10_000)
         .map(|i| json!({"name": format!("c{i}")}))
         .collect();
-    let depth = 10_000;
-    let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-    let many: Vec<Value> = (0..10_000)
-        .map(|i| {
-            statement(
-                "StringEquals",
-                &format!("system:serviceaccount:ns{i}:sa{i}"),
-            )
-        })
-        .collect();
-    let glob = format!("system:serviceaccount:{}b", "*a".repeat(2_000));
+    let nested = nested_arrays();
+    let many = many_statements();
+    let glob = backtracking_glob();
     let trust = |document: Value| {
         json!({"trustValidation": "warn",
                "oidcProvider": {"providerUrl": "https://oidc.example.com/abc123"},
@@ -352,17 +367,9 @@ fn hostile_reviews_answer_within_limits() {
 #[test]
 fn hostile_settings_answer_within_limits() {
     let limited = Limited::new();
-    let depth = 10_000;
-    let nested = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-    let many: Vec<Value> = (0..10_000)
-        .map(|i| {
-            statement(
-                "StringEquals",
-                &format!("system:serviceaccount:ns{i}:sa{i}"),
-            )
-        })
-        .collect();
-    let glob = format!("system:serviceaccount:{}b", "*a".repeat(2_000));
+    let nested = nested_arrays();
+    let many = many_statements();
+    let glob = backtracking_glob();
     let rows: Vec<(&str, String, bool)> = vec![
         ("not JSON", "{".into(), false),
         ("nested", format!(r#"{{"trustPolicy": {nested}}}"#), false),
