@@ -510,9 +510,7 @@ impl Validator {
     fn settings(&mut self, json: &str) -> Result<&Settings, String> {
         let cached = matches!(&self.settings, Some((text, _)) if text == json);
         if !cached {
-            let parsed = serde_json::from_str(json)
-                .map_err(|e| e.to_string())
-                .and_then(|value| Settings::from_value(value).map_err(|e| e.to_string()));
+            let parsed = Settings::parse(json).map_err(|e| e.to_string());
             self.settings = Some((json.to_string(), parsed));
         }
         match &self.settings {
