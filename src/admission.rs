@@ -508,16 +508,14 @@ impl Validator {
 
     /// The settings of `json` (`null`: the defaults), parsed once per distinct settings text.
     fn settings(&mut self, json: &str) -> Result<&Settings, String> {
-        let cached = matches!(&self.settings, Some((text, _)) if text == json);
-        if !cached {
+        if !matches!(&self.settings, Some((text, _)) if text == json) {
+            self.settings = None;
+        }
+        let (_, parsed) = self.settings.get_or_insert_with(|| {
             let parsed = Settings::parse(json).map_err(|e| e.to_string());
-            self.settings = Some((json.to_string(), parsed));
-        }
-        match &self.settings {
-            Some((_, Ok(settings))) => Ok(settings),
-            Some((_, Err(message))) => Err(message.clone()),
-            None => Err("settings: not parsed".to_string()),
-        }
+            (json.to_string(), parsed)
+        });
+        parsed.as_ref().map_err(String::clone)
     }
 }
 
