@@ -2,6 +2,7 @@
 //! "defined" (by name only, `valueFrom` counts, `envFrom` does not), the early exit, the
 //! injection order, and the read-only token mount.
 
+use json_patch::jsonptr::PointerBuf;
 use serde_json::{Value, json};
 
 use super::patch::{Ops, has_named};
@@ -33,7 +34,11 @@ pub fn containers(
         let at = Location {
             key,
             index,
-            pointer: format!("/spec/{key}/{index}"),
+            pointer: {
+                let mut pointer = PointerBuf::from_tokens(["spec", key]);
+                pointer.push_back(index);
+                pointer
+            },
         };
         container_ops(container, &at, plan, ops)?;
     }
@@ -44,8 +49,8 @@ pub fn containers(
 struct Location<'a> {
     key: &'a str,
     index: usize,
-    /// `/spec/<key>/<index>` (neither needs escaping).
-    pointer: String,
+    /// `/spec/<key>/<index>`.
+    pointer: PointerBuf,
 }
 
 impl Location<'_> {

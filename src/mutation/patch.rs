@@ -4,7 +4,7 @@
 //! [`super::container`].
 
 use json_patch::jsonptr::index::Index;
-use json_patch::jsonptr::{Pointer, PointerBuf, Token};
+use json_patch::jsonptr::{Pointer, Token};
 use json_patch::{AddOperation, Patch, PatchOperation};
 use serde_json::{Map, Value, json};
 
@@ -18,43 +18,28 @@ pub struct Ops(Vec<PatchOperation>);
 impl Ops {
     /// `add` `value` at the path made of `tokens` (escaped as JSON Pointer tokens).
     pub fn add<'t>(&mut self, tokens: impl IntoIterator<Item = &'t str>, value: Value) {
-        self.add_under("", tokens, value);
+        self.add_under(Pointer::root(), tokens, value);
     }
 
-    /// `add` `value` at `tokens` under `prefix`, a JSON Pointer already encoded (a container's,
-    /// built once for all its operations).
+    /// `add` `value` at `tokens` under `prefix` (a container's pointer, made once for all
+    /// its operations).
     pub fn add_under<'t>(
         &mut self,
-        prefix: &str,
+        prefix: &Pointer,
         tokens: impl IntoIterator<Item = &'t str>,
         value: Value,
     ) {
-        self.0.push(PatchOperation::Add(AddOperation {
-            path: pointer(prefix, tokens),
-            value,
-        }));
+        let mut path = prefix.to_buf();
+        for token in tokens {
+            path.push_back(token);
+        }
+        self.0
+            .push(PatchOperation::Add(AddOperation { path, value }));
     }
 
     pub fn into_patch(self) -> Patch {
         Patch(self.0)
     }
-}
-
-/// `prefix` (an encoded JSON Pointer) followed by `tokens`. Written out here because
-/// `PointerBuf::from_tokens` allocates for every token it escapes, and the tokens of a Pod
-/// patch almost never need escaping.
-fn pointer<'t>(prefix: &str, tokens: impl IntoIterator<Item = &'t str>) -> PointerBuf {
-    let mut text = String::with_capacity(prefix.len() + 32);
-    text.push_str(prefix);
-    for token in tokens {
-        text.push('/');
-        if token.contains(['~', '/']) {
-            text.push_str(&token.replace('~', "~0").replace('/', "~1"));
-        } else {
-            text.push_str(token);
-        }
-    }
-    PointerBuf::parse(text).unwrap_or_else(|e| unreachable!("escaped tokens: {e}"))
 }
 
 /// Why a patch does not apply.
