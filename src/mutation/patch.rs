@@ -51,17 +51,23 @@ pub struct ApplyError {
     pub reason: &'static str,
 }
 
+impl ApplyError {
+    fn new(index: usize, path: &Pointer, reason: &'static str) -> ApplyError {
+        ApplyError {
+            index,
+            path: path.to_string(),
+            reason,
+        }
+    }
+}
+
 /// Applies the `add` operations of `patch` to `target` as RFC 6902 does, moving each value
 /// into place: `json_patch::patch` borrows the patch and so copies every value, which is a
 /// sizeable part of a request when the answer is the whole mutated Pod.
 pub fn apply(target: &mut Value, patch: Patch) -> Result<(), ApplyError> {
     let mut operations = patch.0.into_iter().enumerate().peekable();
     while let Some((index, operation)) = operations.next() {
-        let failed = |path: &Pointer, reason| ApplyError {
-            index,
-            path: path.to_string(),
-            reason,
-        };
+        let failed = |path: &Pointer, reason| ApplyError::new(index, path, reason);
         let PatchOperation::Add(AddOperation { path, value }) = operation else {
             return Err(failed(operation.path(), "only add operations are applied"));
         };
@@ -80,11 +86,8 @@ pub fn apply(target: &mut Value, patch: Patch) -> Result<(), ApplyError> {
                 .path
                 .last()
                 .unwrap_or_else(|| unreachable!("has a parent"));
-            insert(node, &last, next.value).map_err(|reason| ApplyError {
-                index,
-                path: next.path.to_string(),
-                reason,
-            })?;
+            insert(node, &last, next.value)
+                .map_err(|reason| ApplyError::new(index, &next.path, reason))?;
         }
     }
     Ok(())
