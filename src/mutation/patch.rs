@@ -4,7 +4,7 @@
 //! [`super::container`].
 
 use json_patch::jsonptr::index::Index;
-use json_patch::jsonptr::{Pointer, Token};
+use json_patch::jsonptr::{Pointer, PointerBuf, Token};
 use json_patch::{AddOperation, Patch, PatchOperation};
 use serde_json::{Map, Value, json};
 
@@ -29,10 +29,15 @@ impl Ops {
         tokens: impl IntoIterator<Item = &'t str>,
         value: Value,
     ) {
-        let mut path = prefix.to_buf();
+        // One buffer sized up front: growing the prefix's copy token by token reallocates
+        // on almost every operation, and a Pod patch has several per container.
+        let mut text = String::with_capacity(prefix.as_str().len() + 32);
+        text.push_str(prefix.as_str());
         for token in tokens {
-            path.push_back(token);
+            text.push('/');
+            text.push_str(Token::new(token).encoded());
         }
+        let path = PointerBuf::parse(text).unwrap_or_else(|e| unreachable!("encoded tokens: {e}"));
         self.0
             .push(PatchOperation::Add(AddOperation { path, value }));
     }
