@@ -1,10 +1,15 @@
 //! Builds the policy module (`wasm32-wasip1`, release) so that the host and its tests always
-//! run the module of the current sources, and exports its path as `AWI_POLICY_WASM`.
+//! run the module of the current sources, annotates it as `kwctl annotate -m
+//! policy-metadata.yml -u README.md` would (the `io.kubewarden.metadata` section Kubewarden
+//! reads), and exports the annotated module's path as `AWI_POLICY_WASM`. That annotated
+//! module is the build's product: `awi` embeds it, `awi module` writes it, `awi push`
+//! publishes it.
 //!
 //! The nested cargo uses its own target dir (`target/guest`): it never waits on the outer
 //! cargo's lock, and test, clippy and doc builds share one guest build. It inherits the
 //! outer jobserver, so it competes for the same job slots instead of oversubscribing.
-//! `AWI_POLICY_WASM_OVERRIDE=<file>` skips the build and uses a prebuilt module instead.
+//! `AWI_POLICY_WASM_OVERRIDE=<file>` skips the build and uses a prebuilt module instead (as it
+//! is when it is already annotated, annotated like a built one otherwise).
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -14,6 +19,9 @@ const GUEST_PACKAGE: &str = "aws-workload-identity";
 const GUEST_TARGET: &str = "wasm32-wasip1";
 const GUEST_ARTIFACT: &str = "aws_workload_identity";
 const OVERRIDE_ENV: &str = "AWI_POLICY_WASM_OVERRIDE";
+/// The metadata and the usage text `kwctl annotate -m ... -u ...` would be given.
+const METADATA_FILE: &str = "policy-metadata.yml";
+const USAGE_FILE: &str = "README.md";
 
 /// Variables the outer cargo sets that must not leak into the nested build: host-target
 /// flags, clippy's wrapper, and target selection/location of the outer build.
@@ -37,15 +45,11 @@ fn main() {
             fail(&format!("{OVERRIDE_ENV}={} is not a file", path.display()));
         }
         println!("cargo::rerun-if-changed={}", path.display());
-        println!("cargo::rustc-env=AWI_POLICY_WASM={}", path.display());
+        annotate(&workspace_root(), &path);
         return;
     }
 
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
-    let root = manifest_dir
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| fail("the host crate must live inside the workspace"));
+    let root = workspace_root();
     check_target_installed();
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -80,7 +84,45 @@ fn main() {
         ));
     }
     rerun_if_sources_change(&root, &out.join(format!("{GUEST_ARTIFACT}.d")));
-    println!("cargo::rustc-env=AWI_POLICY_WASM={}", wasm.display());
+    annotate(&root, &wasm);
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| fail("the host crate must live inside the workspace"))
+}
+
+/// Writes `wasm` annotated with the workspace's metadata and README into `OUT_DIR` and
+/// exports its path as `AWI_POLICY_WASM`.
+fn annotate(root: &Path, wasm: &Path) {
+    let read = |path: &Path| {
+        println!("cargo::rerun-if-changed={}", path.display());
+        std::fs::read(path)
+            .unwrap_or_else(|e| fail(&format!("cannot read {}: {e}", path.display())))
+    };
+    let module = read(wasm);
+    // A prebuilt module that is already annotated (a release artifact) is used as it is.
+    let annotated = if matches!(awi_metadata::read(&module), Ok(Some(_))) {
+        module
+    } else {
+        let text = |file: &str| {
+            String::from_utf8(read(&root.join(file)))
+                .unwrap_or_else(|_| fail(&format!("{file} is not UTF-8")))
+        };
+        let metadata = awi_metadata::Metadata::from_yaml(&text(METADATA_FILE))
+            .unwrap_or_else(|e| fail(&format!("{METADATA_FILE}: {e}")))
+            .annotated(Some(&text(USAGE_FILE)));
+        awi_metadata::annotate(&module, &metadata)
+            .unwrap_or_else(|e| fail(&format!("annotating {}: {e}", wasm.display())))
+    };
+    let target =
+        PathBuf::from(env::var_os("OUT_DIR").unwrap_or_default()).join("annotated-policy.wasm");
+    std::fs::write(&target, annotated)
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", target.display())));
+    println!("cargo::rustc-env=AWI_POLICY_WASM={}", target.display());
 }
 
 /// Reruns when a file the module was built from changes: every workspace file of cargo's
