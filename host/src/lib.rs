@@ -13,7 +13,12 @@
 //!   (`needs`, `review`, `validate-settings`) and the trust-policy engine (`check`, `lint`,
 //!   `who`, `render`);
 //! - [`cluster`]: [`Cluster`], where both ABIs read the objects the policy asks for, and
-//!   [`Objects`], an in-memory cluster.
+//!   [`Objects`], an in-memory cluster;
+//! - [`registry`]: the policy as Kubewarden's OCI artifact: [`Registry::push`] and
+//!   [`Registry::pull`] with Kubewarden's `sources.yml` and Docker credentials.
+//!
+//! The annotated module the build produced is embedded as [`EMBEDDED_MODULE`]
+//! ([`Policy::embedded`]); its Kubewarden metadata is read with [`awi_metadata`].
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -38,14 +43,17 @@ pub mod cluster;
 pub mod component;
 pub mod engine;
 pub mod policy;
+pub mod registry;
 pub mod wapc;
 
+pub use awi_metadata;
 pub use cluster::{Cluster, ObjectRef, Objects};
 pub use component::{
     Finding, Severity, Subject, Verdict, WitInstance, WitPolicy, componentize, wapc_stub_adapter,
 };
 pub use engine::{default_cache_dir, new_engine};
-pub use policy::{Policy, default_module_path};
+pub use policy::{EMBEDDED_MODULE, Policy, default_module_path};
+pub use registry::{Credentials, Reference, Registry, RegistryError, Sources};
 pub use wapc::{SettingsValidation, ValidationResponse, WapcInstance, WapcPolicy};
 /// The wasmtime this crate is built on, for callers that need its types.
 pub use wasmtime;

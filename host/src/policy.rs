@@ -16,8 +16,13 @@ use crate::cluster::Cluster;
 use crate::component::{WitInstance, WitPolicy, componentize};
 use crate::wapc::{WapcInstance, WapcPolicy};
 
-/// The policy module this crate was built with (`target/guest/…/aws_workload_identity.wasm`,
-/// or `AWI_POLICY_WASM_OVERRIDE` at build time).
+/// The annotated policy module this crate was built with (the module the build script
+/// built, or `AWI_POLICY_WASM_OVERRIDE`, annotated with `policy-metadata.yml` and the
+/// README). It is part of the binary, so a copied or installed `awi` needs no checkout.
+pub static EMBEDDED_MODULE: &[u8] = include_bytes!(env!("AWI_POLICY_WASM"));
+
+/// Where the build wrote [`EMBEDDED_MODULE`]; exists only on the machine that built this
+/// crate (tests and benchmarks read it there).
 pub fn default_module_path() -> PathBuf {
     PathBuf::from(env!("AWI_POLICY_WASM"))
 }
@@ -43,10 +48,23 @@ impl Policy {
     /// Reads the core module at `path`, for a new engine that caches compiled code in
     /// [`crate::engine::default_cache_dir`] (or nothing, when that directory is unusable).
     pub fn load(path: &Path) -> Result<Policy, Error> {
-        // An unusable cache directory (read-only home, …) only costs speed, never the run.
-        let engine = crate::engine::new_engine(crate::engine::default_cache_dir().as_deref())
-            .or_else(|_| crate::engine::new_engine(None))?;
-        Policy::load_with(&engine, path)
+        Policy::load_with(&default_engine()?, path)
+    }
+
+    /// The embedded module ([`EMBEDDED_MODULE`]), for a new engine as [`Policy::load`] makes.
+    pub fn embedded() -> Result<Policy, Error> {
+        Policy::from_bytes(&default_engine()?, EMBEDDED_MODULE)
+    }
+
+    /// The core module in `bytes`, for a new engine as [`Policy::load`] makes.
+    pub fn from_module_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Policy, Error> {
+        Policy::from_bytes(&default_engine()?, bytes)
+    }
+
+    /// The Kubewarden metadata in the module's `io.kubewarden.metadata` section (`None` for
+    /// a module that was never annotated).
+    pub fn metadata(&self) -> Result<Option<awi_metadata::Metadata>, Error> {
+        awi_metadata::read(&self.bytes).map_err(|e| Error::Protocol(e.to_string()))
     }
 
     /// Reads the core module at `path`, for `engine`.
@@ -160,6 +178,13 @@ impl Policy {
         };
         answer.admission_review(review)
     }
+}
+
+/// An engine that caches compiled code in [`crate::engine::default_cache_dir`]; an unusable
+/// cache directory (read-only home, …) only costs speed, never the run.
+fn default_engine() -> Result<Engine, Error> {
+    crate::engine::new_engine(crate::engine::default_cache_dir().as_deref())
+        .or_else(|_| crate::engine::new_engine(None))
 }
 
 /// Whether `bytes` is a component rather than a core module (the preamble's layer field).
