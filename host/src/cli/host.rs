@@ -7,22 +7,45 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use awi::{Objects, Policy, WitInstance};
+use awi::{Credentials, Objects, Policy, Reference, Registry, RegistryError, Sources, WitInstance};
 use serde_json::Value;
 
 use super::error::{Failure, Outcome};
 use super::model::{Finding, Module, Subject, Verdict};
 
-/// Loads the module named by `--module` (or the built-in default) when first asked.
+/// Loads the module named by `--module` (a file or a `registry://` reference), or the
+/// embedded one, when first asked.
 pub struct Loader {
-    flag: Option<PathBuf>,
+    flag: Option<String>,
+    registry: RegistryOptions,
     session: Option<Session>,
 }
 
+/// `--sources-path` and `--docker-config-json-path`, read when a registry is used.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    pub sources_path: Option<PathBuf>,
+    pub docker_config_json_path: Option<PathBuf>,
+}
+
+impl RegistryOptions {
+    /// The registry client these options describe.
+    pub fn registry(&self) -> Outcome<Registry> {
+        let sources = match &self.sources_path {
+            Some(path) => Sources::from_file(path).map_err(registry_failure)?,
+            None => Sources::default(),
+        };
+        let credentials = Credentials::discover(self.docker_config_json_path.as_deref())
+            .map_err(registry_failure)?;
+        Ok(Registry::new(sources, credentials))
+    }
+}
+
 impl Loader {
-    pub fn new(flag: Option<PathBuf>) -> Loader {
+    pub fn new(flag: Option<String>, registry: RegistryOptions) -> Loader {
         Loader {
             flag,
+            registry,
             session: None,
         }
     }
@@ -43,25 +66,50 @@ impl Loader {
         session.policy.component_bytes().map_err(host_failure)
     }
 
+    /// The module itself (not compiled) and where it came from, for the commands that
+    /// write, inspect or publish it.
+    pub fn module(&mut self) -> Outcome<(&Policy, String)> {
+        let origin = self.origin();
+        Ok((&self.session()?.policy, origin))
+    }
+
+    /// The registry client of the command line's options.
+    pub fn registry(&self) -> Outcome<Registry> {
+        self.registry.registry()
+    }
+
+    fn origin(&self) -> String {
+        match &self.flag {
+            Some(flag) => format!("--module {flag}"),
+            None => "the embedded policy module".to_string(),
+        }
+    }
+
     fn session(&mut self) -> Outcome<&mut Session> {
         if self.session.is_none() {
-            let (path, origin) = match &self.flag {
-                Some(path) => (path.clone(), "--module"),
-                None => (awi::default_module_path(), "the built-in policy module"),
+            let policy = match &self.flag {
+                None => Policy::embedded().map_err(host_failure)?,
+                Some(flag) if Reference::is_registry_uri(flag) => {
+                    let reference = Reference::parse(flag).map_err(registry_failure)?;
+                    let pulled = self
+                        .registry()?
+                        .pull(&reference)
+                        .map_err(registry_failure)?;
+                    Policy::from_module_bytes(pulled.module)
+                        .map_err(|e| Failure::input(format!("--module {flag}: {e}")))?
+                }
+                Some(flag) => {
+                    let path = PathBuf::from(flag);
+                    if !path.is_file() {
+                        return Err(Failure::input(format!(
+                            "--module {}: no such file",
+                            path.display()
+                        )));
+                    }
+                    Policy::load(&path)
+                        .map_err(|e| Failure::input(format!("--module {}: {e}", path.display())))?
+                }
             };
-            if !path.is_file() {
-                let hint = if self.flag.is_some() {
-                    ""
-                } else {
-                    " (build it with `cargo build -p awi`, or pass --module PATH)"
-                };
-                return Err(Failure::input(format!(
-                    "{origin} {}: no such file{hint}",
-                    path.display()
-                )));
-            }
-            let policy = Policy::load(&path)
-                .map_err(|e| Failure::input(format!("{origin} {}: {e}", path.display())))?;
             self.session = Some(Session { policy, wit: None });
         }
         // Just set above when it was missing.
@@ -69,6 +117,11 @@ impl Loader {
             .as_mut()
             .ok_or_else(|| Failure::input("the policy module could not be loaded"))
     }
+}
+
+/// A registry or reference problem: bad input for the command (exit 2).
+pub fn registry_failure(error: RegistryError) -> Failure {
+    Failure::input(error.to_string())
 }
 
 /// One loaded module and, once a trust command needs it, its component instance.

@@ -10,12 +10,16 @@ mod error;
 mod host;
 mod input;
 mod model;
+mod publish;
 mod review;
 mod setup;
 mod trust;
 
 use std::io::Write as _;
 use std::path::PathBuf;
+
+use host::RegistryOptions;
+use publish::InspectFormat;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -31,9 +35,20 @@ const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
 #[derive(Debug, Parser)]
 #[command(name = "awi", version, propagate_version = true)]
 pub struct Cli {
-    /// The policy module (.wasm) to run; default: the module this awi was built with.
-    #[arg(long, global = true, value_name = "PATH")]
-    module: Option<PathBuf>,
+    /// The policy module to run: a .wasm file or registry://HOST[:PORT]/REPOSITORY:TAG;
+    /// default: the annotated module embedded in this awi.
+    #[arg(long, global = true, value_name = "FILE|URI")]
+    module: Option<String>,
+
+    /// Kubewarden's sources.yml for registries: insecure_sources (plain HTTP or unverified
+    /// TLS) and source_authorities (CA certificates).
+    #[arg(long, global = true, value_name = "FILE")]
+    sources_path: Option<PathBuf>,
+
+    /// Registry credentials from a Docker config.json [default: $DOCKER_CONFIG/config.json
+    /// or ~/.docker/config.json when present].
+    #[arg(long, global = true, value_name = "FILE")]
+    docker_config_json_path: Option<PathBuf>,
 
     #[command(subcommand)]
     command: Command,
@@ -84,6 +99,36 @@ enum Command {
         /// AWS account of the role, when the cluster's trust policy template does not name it.
         #[arg(long, value_name = "ID")]
         account: Option<String>,
+    },
+    /// Write the annotated policy module (the file Kubewarden loads; `--module` picks
+    /// another). Exit 0, 2 bad input.
+    Module {
+        /// Where to write the module.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Print the module's Kubewarden metadata and annotations, as `kwctl inspect` does.
+    /// Exit 0, 2 bad input (no metadata).
+    Inspect {
+        /// `yaml` prints the metadata as YAML.
+        #[arg(long, short = 'o', value_enum, default_value_t)]
+        output: InspectFormat,
+    },
+    /// Publish the annotated module as Kubewarden's OCI artifact and print the immutable
+    /// reference URI@sha256:... Exit 0, 2 bad input or registry error.
+    Push {
+        /// registry://HOST[:PORT]/REPOSITORY:TAG
+        #[arg(value_name = "URI")]
+        uri: String,
+    },
+    /// Fetch a policy module from an OCI registry. Exit 0, 2 bad input or registry error.
+    Pull {
+        /// registry://HOST[:PORT]/REPOSITORY:TAG (or @sha256:DIGEST)
+        #[arg(value_name = "URI")]
+        uri: String,
+        /// Where to write the module.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: PathBuf,
     },
     /// Write the policy as a WebAssembly component (WIT world awi:policy/policy) for other
     /// wasmtime hosts.
@@ -177,7 +222,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    let mut loader = host::Loader::new(cli.module.clone());
+    let registry = RegistryOptions {
+        sources_path: cli.sources_path.clone(),
+        docker_config_json_path: cli.docker_config_json_path.clone(),
+    };
+    let mut loader = host::Loader::new(cli.module.clone(), registry);
     let result = run(cli.command, &mut loader);
     let code = match result {
         Ok(printed) => {
@@ -282,6 +331,10 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
             },
         )
         .map(Printed::ok),
+        Command::Module { output } => publish::write_module(loader, &output),
+        Command::Inspect { output } => publish::inspect(loader, output),
+        Command::Push { uri } => publish::push(loader, &uri),
+        Command::Pull { uri, output } => publish::pull(&loader.registry()?, &uri, &output),
         Command::Component { output } => {
             let bytes = loader.component_bytes()?;
             std::fs::write(&output, &bytes).map_err(|e| {
