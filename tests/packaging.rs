@@ -887,3 +887,41 @@ fn settings_the_policy_would_refuse_are_refused() {
     settings["oidcProvider"]["providerUrl"] = "http://oidc.cpln.example/abc123".into();
     assert!(check_settings(&settings).is_err());
 }
+
+/// The README's "Install" section: from Kubewarden's charts to the dedicated PolicyServer
+/// and the pinned module, and no Helm values that would replace the default PolicyServer's
+/// permission list.
+#[test]
+fn readme_install_section_uses_the_policy_server_and_the_pinned_module() {
+    let readme = read("README.md");
+    let start = readme.find("\n## Install\n").expect("a section Install");
+    let section = &readme[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let m = load("policy-metadata.yml");
+    let module = format!(
+        "registry://{}:v{}",
+        annotation(&m, "io.kubewarden.policy.ociUrl"),
+        version()
+    );
+    for needed in [
+        "https://charts.kubewarden.io",
+        "kubewarden/kubewarden-crds",
+        "kubewarden/kubewarden-controller",
+        "kubewarden/kubewarden-defaults",
+        "kwctl verify --github-owner",
+        "verificationConfig",
+        "kubectl apply -f examples/policy-server.yaml",
+        "examples/pod-policy.yaml -f examples/serviceaccount-policy.yaml",
+        "status.policyStatus",
+        module.as_str(),
+    ] {
+        assert!(
+            section.contains(needed),
+            "Install does not mention {needed}"
+        );
+    }
+    assert!(
+        !readme.contains("policyServer:\n  permissions:"),
+        "a Helm values snippet that replaces the default PolicyServer's permissions"
+    );
+}
