@@ -3,8 +3,9 @@
 # those two names. The other targets are for development.
 
 CARGO ?= cargo
-# The `awi` command runs the module in wasmtime. Point AWI at an installed binary
-# (e.g. `make e2e-tests AWI=awi`) to skip building it.
+# The `awi` command runs the module in wasmtime and writes the annotated module it embeds.
+# Point AWI at an installed binary (e.g. `make e2e-tests AWI=awi`) to skip building it; the
+# annotated module is then the one that binary was built with.
 AWI ?= $(CARGO) run --quiet --release --locked -p awi --
 
 # Cargo knows what each product depends on (the sources, and for the annotated module also

@@ -27,8 +27,11 @@ patch_of_output() {
   [ "$(jq -r '.response.patchType' <<<"$output")" = JSONPatch ]
   patch=$(patch_of_output)
   echo "patch = ${patch}"
-  [ "$(jq -r '.[0].op' <<<"$patch")" = add ]
-  jq -e 'any(.. | objects; .name? == "aws-iam-token" and has("projected"))' <<<"$patch"
+  # The host computes the patch as a diff of the mutated Pod, so look for the values, not
+  # for one shape of operations.
+  jq -e 'length > 0 and all(.[]; .op == "add" or .op == "replace" or .op == "remove")' <<<"$patch"
+  jq -e 'any(.. | objects; .serviceAccountToken?.audience == "sts.amazonaws.com")' <<<"$patch"
+  jq -e 'any(.. | strings; . == "aws-iam-token")' <<<"$patch"
   jq -e 'any(.. | objects; .name? == "AWS_ROLE_ARN"
     and .value == "arn:aws:iam::111122223333:role/payments-api")' <<<"$patch"
 }
