@@ -273,6 +273,14 @@ fn release_workflow_publishes_v_tags_to_the_metadata_oci_url_with_signing_permis
             "release job permission {scope}"
         );
     }
+    // The inputs reusable-release-policy-rust.yml of ACTIONS_TAG declares.
+    for input in release["with"].as_mapping().expect("with").keys() {
+        let input = input.as_str().unwrap_or("");
+        assert!(
+            ["oci-target", "artifacthub"].contains(&input),
+            "the release workflow has no input {input}"
+        );
+    }
     let target = text(&release["with"], "oci-target");
     assert_eq!(
         target,
