@@ -282,12 +282,15 @@ fn registry_binary() -> Option<PathBuf> {
     None
 }
 
-/// Whether the registry tests can run here; `CI=true` makes a missing binary a failure.
+/// Whether the registry tests can run here; `CI=true` makes a missing binary a failure,
+/// except on GitHub's runners, where Kubewarden's reusable workflow runs `cargo test` and
+/// installs no Debian packages (`.ci/run` does).
 fn registry_available(test: &str) -> bool {
     if registry_binary().is_some() {
         return true;
     }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| v == "true");
+    if set("CI") && !set("GITHUB_ACTIONS") {
         panic!(
             "{test}: no registry binary (docker-registry) on PATH; CI installs Debian's docker-registry"
         );
