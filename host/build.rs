@@ -175,20 +175,43 @@ fn dep_info_paths(text: &str) -> Vec<PathBuf> {
     paths
 }
 
+/// The target must be installed for the nested build. rust-toolchain.toml names it, but
+/// rustup adds a toolchain file's targets only when it installs the toolchain, so on a
+/// machine with rustup's stable toolchain the build adds the target itself (for the
+/// toolchain this build runs on, without updating it), once.
 fn check_target_installed() {
+    if target_installed() {
+        return;
+    }
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", GUEST_TARGET]);
+    if let Some(toolchain) = env::var_os("RUSTUP_TOOLCHAIN") {
+        rustup.arg("--toolchain").arg(toolchain);
+    }
+    // rustup's progress goes to stderr; stdout would be read as cargo directives.
+    let added = rustup
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if added && target_installed() {
+        println!("cargo::warning=added the Rust target {GUEST_TARGET} (rust-toolchain.toml names it)");
+        return;
+    }
+    fail(&format!(
+        "the Rust target {GUEST_TARGET} is not installed and could not be added; run `rustup \
+         target add {GUEST_TARGET}` (or set {OVERRIDE_ENV} to a prebuilt policy module)"
+    ));
+}
+
+fn target_installed() -> bool {
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let libdir = Command::new(rustc)
+    Command::new(rustc)
         .args(["--print", "target-libdir", "--target", GUEST_TARGET])
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if !libdir.is_some_and(|dir| dir.is_dir()) {
-        fail(&format!(
-            "the Rust target {GUEST_TARGET} is not installed; run `rustup target add {GUEST_TARGET}` \
-             (or set {OVERRIDE_ENV} to a prebuilt policy module)"
-        ));
-    }
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_some_and(|dir| dir.is_dir())
 }
 
 fn fail(message: &str) -> ! {
