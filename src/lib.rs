@@ -16,12 +16,22 @@
 //! The core does no I/O: the glue fetches the objects named by [`admission::needs`] and hands
 //! them to [`admission::review`].
 
+// Nothing on an input path may panic; the unit tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod admission;
-pub mod json;
+pub mod kubewarden;
 pub mod mutation;
 pub mod settings;
-pub mod trust;
-pub mod trust_validation;
 
+/// The trust-policy engine, its own crate ([`awi_trust`]); re-exported for the tests and for
+/// callers of this crate.
+pub use awi_trust as trust;
+
+// The export attributes of both ABIs (`no_mangle`, `wit_bindgen::export!`) are unsafe.
 #[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code, reason = "the ABI exports are unsafe attributes")]
 mod abi;

@@ -9,7 +9,7 @@
 //! Inputs too big for a fixture file live here; the smaller injection cases are recorded
 //! cases under `tests/fixtures/hostile/`, replayed natively and through the `.wasm`.
 
-use aws_workload_identity::admission::{self, AdmissionError, Context, Outcome};
+use aws_workload_identity::admission::{self, AdmissionError, Lookup, Outcome, Prepared};
 use aws_workload_identity::settings::{Settings, SettingsError};
 use aws_workload_identity::trust::language::{Language, LanguageError};
 use aws_workload_identity::trust::{self, RoleArn, Subject, TrustPolicy};
@@ -21,8 +21,8 @@ const ISSUER: &str = "https://oidc.example.com/abc123";
 const PROVIDER: &str = "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123";
 const SUB_KEY: &str = "oidc.example.com/abc123:sub";
 
-fn settings(value: Value) -> Settings {
-    Settings::parse_valid(&value.to_string()).expect("valid settings")
+fn settings(value: Value) -> Prepared {
+    Prepared::parse(&value.to_string()).expect("valid settings")
 }
 
 fn review_json(kind: &str, operation: &str, object: Value) -> String {
@@ -40,18 +40,17 @@ fn review_json(kind: &str, operation: &str, object: Value) -> String {
     .to_string()
 }
 
-/// Runs the review text as a host does: parse, `needs`, look the objects up in `cluster`,
-/// `review`. Checks what holds for every answer: only `add` operations, a patch that applies.
-fn run(settings: &Settings, review: &str, cluster: &[Value]) -> Result<Outcome, AdmissionError> {
+/// Runs the review text as a host does: parse, then `decide` with the objects looked up in
+/// `cluster`. Checks what holds for every answer: only `add` operations, a patch that applies.
+fn run(prepared: &Prepared, review: &str, cluster: &[Value]) -> Result<Outcome, AdmissionError> {
     let review = admission::parse_review(review)?;
     let request = admission::request_of(&review)?;
-    let mut context = Context::default();
-    for wanted in admission::needs(settings, request) {
-        if let Some(found) = cluster.iter().find(|o| wanted.matches(o)) {
-            context.objects.push(found.clone());
+    let outcome = admission::decide(prepared, request, |wanted| {
+        match cluster.iter().find(|o| wanted.matches(o)) {
+            Some(found) => Lookup::Found(found.clone()),
+            None => Lookup::NotFound,
         }
-    }
-    let outcome = admission::review(settings, request, &context);
+    });
     for op in &outcome.patch.0 {
         assert!(matches!(op, PatchOperation::Add(_)), "not an add: {op}");
     }
@@ -83,7 +82,7 @@ fn pod(spec: Value) -> Value {
 
 fn pod_review(pod: Value, cluster: &[Value]) -> Outcome {
     run(
-        &Settings::default(),
+        &Prepared::default(),
         &review_json("Pod", "CREATE", pod),
         cluster,
     )
@@ -124,13 +123,13 @@ fn total_len(texts: &[String]) -> usize {
 
 #[test]
 fn not_json() {
-    let e = run(&Settings::default(), "{\"apiVersion\": ", &[]).unwrap_err();
+    let e = run(&Prepared::default(), "{\"apiVersion\": ", &[]).unwrap_err();
     assert!(
         e.to_string()
             .starts_with("admission review: not valid JSON: EOF while parsing"),
         "{e}"
     );
-    let e = run(&Settings::default(), "\u{feff}garbage\u{0}", &[]).unwrap_err();
+    let e = run(&Prepared::default(), "\u{feff}garbage\u{0}", &[]).unwrap_err();
     assert!(matches!(e, AdmissionError::NotJson(_)), "{e}");
 }
 
@@ -142,14 +141,14 @@ fn json_that_is_not_an_object() {
         ("42", "a number"),
         ("null", "null"),
     ] {
-        let e = run(&Settings::default(), text, &[]).unwrap_err();
+        let e = run(&Prepared::default(), text, &[]).unwrap_err();
         assert_eq!(
             e.to_string(),
             format!("admission review: expected an AdmissionReview object, got {found}")
         );
     }
     let e = run(
-        &Settings::default(),
+        &Prepared::default(),
         r#"{"kind": "AdmissionReview", "request": [1]}"#,
         &[],
     )
@@ -302,7 +301,7 @@ fn deeply_nested_json_is_a_clear_error() {
     let review = format!(
         r#"{{"kind": "AdmissionReview", "request": {{"kind": {{"kind": "Pod"}}, "object": {{"spec": {nested}}}}}}}"#
     );
-    let e = run(&Settings::default(), &review, &[]).unwrap_err();
+    let e = run(&Prepared::default(), &review, &[]).unwrap_err();
     assert!(e.to_string().contains("recursion limit exceeded"), "{e}");
     let e = Settings::parse(&format!(r#"{{"trustPolicy": {nested}}}"#)).unwrap_err();
     assert!(

@@ -13,8 +13,8 @@ use super::arn::{ArnParts, OidcProviderArn, is_saml_provider_arn};
 use super::condition::{BaseOp, CondValue, Condition, Operator, parse_bool};
 use super::finding::{Finding, code};
 use super::glob::Glob;
+use crate::arn::{PARTITIONS, is_account_id};
 use crate::json::type_name;
-use crate::settings::{PARTITIONS, is_account_id};
 
 /// IAM's bound on `AssumeRolePolicyDocument` (CreateRole API), in characters.
 pub const MAX_DOCUMENT_CHARS: usize = 131_072;
@@ -152,16 +152,16 @@ pub struct Document {
     pub quota_chars: usize,
 }
 
-/// Reads the document in `text` (any accepted form, see [`super::json`]). `Err` only when
+/// Reads the document in `text` (any accepted form, see [`crate::source`]). `Err` only when
 /// no JSON object can be found; its message says why.
 pub fn parse_text(text: &str) -> Result<(Document, Vec<Finding>), String> {
-    let (value, doc_text) = super::json::extract(text)?;
+    let (value, doc_text) = crate::source::extract(text)?;
     Ok(validate(&value, &doc_text))
 }
 
 /// Same as [`parse_text`] for a settings value (an object or a string holding the text).
 pub fn parse_value(value: &Value) -> Result<(Document, Vec<Finding>), String> {
-    let (value, doc_text) = super::json::extract_value(value)?;
+    let (value, doc_text) = crate::source::extract_value(value)?;
     Ok(validate(&value, &doc_text))
 }
 

@@ -17,10 +17,52 @@ use super::condition::{
 };
 use super::document::{Document, Statement};
 use super::finding::{Finding, code};
-use super::{Subject, Verdict};
+use serde::{Deserialize, Serialize};
+
+/// The audience IRSA tokens carry by default, and the only one STS accepts for
+/// `AssumeRoleWithWebIdentity` unless the provider lists another client ID.
+pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
 
 /// The only action IRSA needs (reference 2.5).
 pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
+
+/// The web-identity caller STS would see for a ServiceAccount of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    /// The cluster's OIDC issuer URL, with `https://`.
+    pub issuer: String,
+    /// The token audience (`sts.amazonaws.com` unless the ServiceAccount overrides it).
+    pub audience: String,
+    pub namespace: String,
+    pub service_account: String,
+}
+
+impl Subject {
+    /// `system:serviceaccount:<namespace>:<name>`, the token's `sub`.
+    pub fn sub(&self) -> String {
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace, self.service_account
+        )
+    }
+}
+
+/// Whether a trust policy lets a subject assume a role, and why.
+///
+/// Serialises as `{"allowed", "validDocument", "findings", "explanation"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub allowed: bool,
+    /// False when IAM would refuse the document; `allowed` is then false too.
+    pub valid_document: bool,
+    /// Error findings of an invalid document, or findings about the decision itself
+    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
+    pub findings: Vec<Finding>,
+    /// Which statement and condition decided, one sentence each.
+    pub explanation: Vec<String>,
+}
 
 /// The request context of one web-identity call.
 #[derive(Debug, Clone)]

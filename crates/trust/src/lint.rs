@@ -18,7 +18,7 @@ use super::finding::{Finding, code};
 pub const KNOWN_CLAIMS: &[&str] = &["sub", "aud", "amr", "azp", "oaud"];
 
 /// The audience IRSA tokens carry by default.
-pub const DEFAULT_AUDIENCE: &str = crate::settings::DEFAULT_TOKEN_AUDIENCE;
+pub const DEFAULT_AUDIENCE: &str = crate::evaluate::STS_AUDIENCE;
 
 /// Placeholders of the Control Plane template.
 pub const PLACEHOLDERS: &[&str] = &["<NAMESPACE>", "<SERVICE_ACCOUNT>"];
@@ -462,12 +462,12 @@ fn malformed_sub(c: &Condition, value: &str) -> Option<String> {
     let Some((ns, sa)) = rest.split_once(':') else {
         return Some("expected system:serviceaccount:<namespace>:<serviceaccount>".to_string());
     };
-    if !crate::settings::is_dns_label(ns) {
+    if !crate::k8s::is_dns_label(ns) {
         return Some(format!(
             "namespace {ns:?} is not a valid namespace name (lowercase letters, digits and '-')"
         ));
     }
-    if !crate::settings::is_dns_subdomain(sa) {
+    if !crate::k8s::is_dns_subdomain(sa) {
         return Some(format!(
             "ServiceAccount {sa:?} is not a valid name (lowercase letters, digits, '-' and '.')"
         ));

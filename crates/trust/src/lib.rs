@@ -7,7 +7,14 @@
 //! - **who**: which ServiceAccounts can assume the role at all;
 //! - **render**: the Control Plane template filled for one ServiceAccount.
 //!
-//! Pipeline, one concept per module: [`json`] reads the text (duplicate keys refused),
+//! A crate of its own so that nothing in it can reach the product's settings, mutation or
+//! admission code: the compiler refuses an import back up. The policy, the `awi` host and the
+//! tests all use the one definition of ARNs, partitions, findings, subjects and verdicts.
+//!
+//! Ground floor, importing nothing of the crate: [`json`] (small readers for raw JSON and
+//! quoting for messages) and [`k8s`] (Kubernetes name grammars, token lifetime bounds).
+//!
+//! Pipeline, one concept per module: [`source`] reads the text (duplicate keys refused),
 //! [`document`] builds the syntax tree and reports everything IAM would refuse,
 //! [`condition`] and [`evaluate`] decide, [`lint`](mod@lint) checks statements, [`subjects`] computes
 //! the admitted `sub` set with the automata of [`language`], [`render`](mod@render) fills templates.
@@ -18,7 +25,7 @@
 //! `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
 //!
 //! ```
-//! use aws_workload_identity::trust::{check, Subject};
+//! use awi_trust::{check, Subject};
 //! let policy = r#"{"Version": "2012-10-17", "Statement": [{
 //!     "Effect": "Allow",
 //!     "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123"},
@@ -40,64 +47,36 @@
 //! );
 //! ```
 
+#![forbid(unsafe_code)]
+// Nothing on an input path may panic; the unit tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod json;
+pub mod k8s;
+
 pub mod arn;
 pub mod condition;
 pub mod document;
 pub mod evaluate;
 pub mod finding;
 pub mod glob;
-pub mod json;
 pub mod language;
 pub mod lint;
 pub mod render;
+pub mod source;
 pub mod subjects;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use arn::{ArnError, OidcProviderArn, RoleArn};
 pub use document::Document;
+pub use evaluate::{STS_AUDIENCE, Subject, Verdict};
 pub use finding::{Finding, Severity, code};
-pub use render::{oidc_provider_config, render};
+pub use render::{OidcProvider, oidc_provider_config, render};
 pub use subjects::Admitted;
-
-/// The web-identity caller STS would see for a ServiceAccount of a cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Subject {
-    /// The cluster's OIDC issuer URL, with `https://`.
-    pub issuer: String,
-    /// The token audience (`sts.amazonaws.com` unless the ServiceAccount overrides it).
-    pub audience: String,
-    pub namespace: String,
-    pub service_account: String,
-}
-
-impl Subject {
-    /// `system:serviceaccount:<namespace>:<name>`, the token's `sub`.
-    pub fn sub(&self) -> String {
-        format!(
-            "system:serviceaccount:{}:{}",
-            self.namespace, self.service_account
-        )
-    }
-}
-
-/// Whether a trust policy lets a subject assume a role, and why.
-///
-/// Serialises as `{"allowed", "validDocument", "findings", "explanation"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verdict {
-    pub allowed: bool,
-    /// False when IAM would refuse the document; `allowed` is then false too.
-    pub valid_document: bool,
-    /// Error findings of an invalid document, or findings about the decision itself
-    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
-    pub findings: Vec<Finding>,
-    /// Which statement and condition decided, one sentence each.
-    pub explanation: Vec<String>,
-}
 
 /// Inputs that cannot be used at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -138,7 +117,7 @@ impl TrustPolicy {
     /// error findings and never allows anything).
     ///
     /// ```
-    /// use aws_workload_identity::trust::TrustPolicy;
+    /// use awi_trust::TrustPolicy;
     /// let (p, findings) = TrustPolicy::parse(r#"{"Statement": {"Effect": "Allow"}}"#).unwrap();
     /// assert!(!p.is_valid());
     /// assert!(findings.iter().any(|f| f.code == "MISSING_PRINCIPAL"));
@@ -223,7 +202,7 @@ impl TrustPolicy {
     /// see [`Admitted::notes`]). An invalid document admits nobody.
     ///
     /// ```
-    /// use aws_workload_identity::trust::{RoleArn, TrustPolicy};
+    /// use awi_trust::{RoleArn, TrustPolicy};
     /// let (p, _) = TrustPolicy::parse(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
     ///   "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc"},
     ///   "Action": "sts:AssumeRoleWithWebIdentity",
@@ -339,14 +318,14 @@ pub fn who(
 /// Refuses names that no ServiceAccount can have: a `:` or `*` in them would forge a
 /// different `sub`.
 pub fn check_names(namespace: &str, service_account: &str) -> Result<(), TrustError> {
-    if !crate::settings::is_dns_label(namespace) {
+    if !k8s::is_dns_label(namespace) {
         return Err(TrustError::InvalidName {
             what: "namespace",
             value: namespace.to_string(),
             expected: "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
         });
     }
-    if !crate::settings::is_dns_subdomain(service_account) {
+    if !k8s::is_dns_subdomain(service_account) {
         return Err(TrustError::InvalidName {
             what: "ServiceAccount name",
             value: service_account.to_string(),

@@ -113,6 +113,7 @@ impl Admitted {
 }
 
 /// The per-statement languages of one analysis.
+#[derive(Debug)]
 pub struct Analysis {
     /// Allow statements that apply, with their admitted `sub` language.
     pub allows: Vec<(u32, Language)>,

@@ -17,7 +17,7 @@ use serde::Serialize;
 /// `finding.severity >= Severity::High` reads "high or worse".
 ///
 /// ```
-/// use aws_workload_identity::trust::Severity;
+/// use awi_trust::Severity;
 /// assert!(Severity::Error > Severity::Critical);
 /// assert!(Severity::Medium >= Severity::Low);
 /// assert_eq!(Severity::High.as_str(), "high");
@@ -210,7 +210,7 @@ impl Finding {
     /// A finding with the catalogue severity of `code`.
     ///
     /// ```
-    /// use aws_workload_identity::trust::{Finding, Severity};
+    /// use awi_trust::{Finding, Severity};
     /// let f = Finding::new("MISSING_AUD_CONDITION", Some(0), "statement 0: audience not pinned");
     /// assert_eq!(f.severity, Severity::Medium);
     /// ```
