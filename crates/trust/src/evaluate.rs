@@ -16,7 +16,7 @@ use super::condition::{
     BaseOp, Condition, Context, KeyValue, Kind, Tri, is_request_time_key, parse_bool,
 };
 use super::document::{Document, Statement};
-use super::finding::{Finding, code};
+use super::finding::{Code, Finding};
 use serde::{Deserialize, Serialize};
 
 /// The audience IRSA tokens carry by default, and the only one STS accepts for
@@ -310,7 +310,7 @@ pub fn decide(
     }
     if !subject.issuer.starts_with("https://") {
         verdict.findings.push(Finding::new(
-            code::ISSUER_NOT_HTTPS,
+            Code::IssuerNotHttps,
             None,
             format!(
                 "issuer {:?} does not start with https://; IAM OIDC providers are https-only",
@@ -365,7 +365,7 @@ pub fn decide(
     }
     let context_finding = |(st, why): &(&Statement, String)| {
         Finding::new(
-            code::CONTEXT_DEPENDENT_CONDITION,
+            Code::ContextDependentCondition,
             Some(st.index),
             format!("{why}; the decision is indeterminate and treated as not allowed"),
         )

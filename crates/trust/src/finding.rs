@@ -1,15 +1,16 @@
 //! Findings: one problem of a trust policy, with the code and severity of the catalogue in
 //! `reference/iam-trust-policy.md` section 4.2.
 //!
-//! The codes are `&'static str` constants in [`code`] so that callers (the admission layer,
-//! the `awi` tool, the WIT glue) can match on them without a conversion table, and every
-//! code's severity is fixed by [`CATALOGUE`]: a finding cannot be raised with a severity
-//! that disagrees with the catalogue.
+//! The codes are the enum [`Code`]: callers (the admission layer, the `awi` tool, the WIT
+//! glue) match on them, every code's severity is fixed by [`Code::severity`], and a finding
+//! can neither carry a code outside the catalogue nor a severity that disagrees with it.
 
 use std::cmp::Ordering;
 use std::fmt;
 
-use serde::Serialize;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is. `Error` means the document or an input is invalid (fail closed).
 ///
@@ -87,107 +88,242 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The finding codes of the catalogue (reference section 4.2), exactly as spelled there.
-pub mod code {
-    pub const INVALID_JSON: &str = "INVALID_JSON";
-    pub const MISSING_STATEMENT: &str = "MISSING_STATEMENT";
-    pub const MISSING_EFFECT: &str = "MISSING_EFFECT";
-    pub const INVALID_EFFECT: &str = "INVALID_EFFECT";
-    pub const MISSING_PRINCIPAL: &str = "MISSING_PRINCIPAL";
-    pub const NOTPRINCIPAL_NOT_SUPPORTED: &str = "NOTPRINCIPAL_NOT_SUPPORTED";
-    pub const WILDCARD_PRINCIPAL_NOT_SUPPORTED: &str = "WILDCARD_PRINCIPAL_NOT_SUPPORTED";
-    pub const PRINCIPAL_PARTIAL_WILDCARD: &str = "PRINCIPAL_PARTIAL_WILDCARD";
-    pub const INVALID_PRINCIPAL_ARN: &str = "INVALID_PRINCIPAL_ARN";
-    pub const RESOURCE_NOT_SUPPORTED: &str = "RESOURCE_NOT_SUPPORTED";
-    pub const MISSING_ACTION: &str = "MISSING_ACTION";
-    pub const INVALID_VERSION: &str = "INVALID_VERSION";
-    pub const UNKNOWN_CONDITION_OPERATOR: &str = "UNKNOWN_CONDITION_OPERATOR";
-    pub const EMPTY_CONDITION_VALUES: &str = "EMPTY_CONDITION_VALUES";
-    pub const ISSUER_NOT_HTTPS: &str = "ISSUER_NOT_HTTPS";
-    pub const SUB_UNRESTRICTED: &str = "SUB_UNRESTRICTED";
-    pub const WILDCARD_AWS_PRINCIPAL: &str = "WILDCARD_AWS_PRINCIPAL";
-    pub const SUB_WILDCARD_NAMESPACE: &str = "SUB_WILDCARD_NAMESPACE";
-    pub const NEGATED_SUB_ALLOW: &str = "NEGATED_SUB_ALLOW";
-    pub const VACUOUS_CONDITION: &str = "VACUOUS_CONDITION";
-    pub const CONDITION_KEY_PROVIDER_MISMATCH: &str = "CONDITION_KEY_PROVIDER_MISMATCH";
-    pub const PLACEHOLDER_NOT_REPLACED: &str = "PLACEHOLDER_NOT_REPLACED";
-    pub const SUB_WILDCARD_SERVICEACCOUNT: &str = "SUB_WILDCARD_SERVICEACCOUNT";
-    pub const MISSING_AUD_CONDITION: &str = "MISSING_AUD_CONDITION";
-    pub const UNKNOWN_OIDC_CLAIM_KEY: &str = "UNKNOWN_OIDC_CLAIM_KEY";
-    pub const WILDCARD_WITHOUT_LIKE: &str = "WILDCARD_WITHOUT_LIKE";
-    pub const SUB_VALUE_MALFORMED: &str = "SUB_VALUE_MALFORMED";
-    pub const FORALLVALUES_ON_SINGLE_VALUED_KEY: &str = "FORALLVALUES_ON_SINGLE_VALUED_KEY";
-    pub const FEDERATED_ACCOUNT_MISMATCH: &str = "FEDERATED_ACCOUNT_MISMATCH";
-    pub const FEDERATED_ISSUER_MISMATCH: &str = "FEDERATED_ISSUER_MISMATCH";
-    pub const ACTION_MISSING_WEB_IDENTITY: &str = "ACTION_MISSING_WEB_IDENTITY";
-    pub const NOTACTION_IN_TRUST_POLICY: &str = "NOTACTION_IN_TRUST_POLICY";
-    pub const VARIABLE_NOT_SUPPORTED_IN_VERSION: &str = "VARIABLE_NOT_SUPPORTED_IN_VERSION";
-    pub const CONTEXT_DEPENDENT_CONDITION: &str = "CONTEXT_DEPENDENT_CONDITION";
-    pub const ACTION_WILDCARD: &str = "ACTION_WILDCARD";
-    pub const IFEXISTS_ON_ALWAYS_PRESENT_KEY: &str = "IFEXISTS_ON_ALWAYS_PRESENT_KEY";
-    pub const AUD_UNEXPECTED_VALUE: &str = "AUD_UNEXPECTED_VALUE";
-    pub const ALLOW_NEVER_MATCHES: &str = "ALLOW_NEVER_MATCHES";
-    pub const OLD_VERSION: &str = "OLD_VERSION";
-    pub const MISSING_VERSION: &str = "MISSING_VERSION";
-    pub const POLICY_TOO_LARGE: &str = "POLICY_TOO_LARGE";
-    pub const SID_INVALID: &str = "SID_INVALID";
-    pub const SID_DUPLICATE: &str = "SID_DUPLICATE";
-    pub const PRINCIPAL_NOT_OIDC_PROVIDER: &str = "PRINCIPAL_NOT_OIDC_PROVIDER";
-    pub const ISSUER_TRAILING_SLASH: &str = "ISSUER_TRAILING_SLASH";
+/// The finding codes of the catalogue (reference section 4.2), spelled there as
+/// `SCREAMING_SNAKE_CASE` ([`Code::as_str`], and so in JSON). Each code's severity is fixed
+/// by [`Code::severity`], an exhaustive match: a code outside the catalogue cannot exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Code {
+    InvalidJson,
+    MissingStatement,
+    MissingEffect,
+    InvalidEffect,
+    MissingPrincipal,
+    NotprincipalNotSupported,
+    WildcardPrincipalNotSupported,
+    PrincipalPartialWildcard,
+    InvalidPrincipalArn,
+    ResourceNotSupported,
+    MissingAction,
+    InvalidVersion,
+    UnknownConditionOperator,
+    EmptyConditionValues,
+    IssuerNotHttps,
+    SubUnrestricted,
+    WildcardAwsPrincipal,
+    SubWildcardNamespace,
+    NegatedSubAllow,
+    VacuousCondition,
+    ConditionKeyProviderMismatch,
+    PlaceholderNotReplaced,
+    SubWildcardServiceaccount,
+    MissingAudCondition,
+    UnknownOidcClaimKey,
+    WildcardWithoutLike,
+    SubValueMalformed,
+    ForallvaluesOnSingleValuedKey,
+    FederatedAccountMismatch,
+    FederatedIssuerMismatch,
+    ActionMissingWebIdentity,
+    NotactionInTrustPolicy,
+    VariableNotSupportedInVersion,
+    ContextDependentCondition,
+    ActionWildcard,
+    IfexistsOnAlwaysPresentKey,
+    AudUnexpectedValue,
+    AllowNeverMatches,
+    OldVersion,
+    MissingVersion,
+    PolicyTooLarge,
+    SidInvalid,
+    SidDuplicate,
+    PrincipalNotOidcProvider,
+    IssuerTrailingSlash,
 }
 
-/// Every code of the catalogue with its severity (reference section 4.2).
-pub const CATALOGUE: &[(&str, Severity)] = &[
-    (code::INVALID_JSON, Severity::Error),
-    (code::MISSING_STATEMENT, Severity::Error),
-    (code::MISSING_EFFECT, Severity::Error),
-    (code::INVALID_EFFECT, Severity::Error),
-    (code::MISSING_PRINCIPAL, Severity::Error),
-    (code::NOTPRINCIPAL_NOT_SUPPORTED, Severity::Error),
-    (code::WILDCARD_PRINCIPAL_NOT_SUPPORTED, Severity::Error),
-    (code::PRINCIPAL_PARTIAL_WILDCARD, Severity::Error),
-    (code::INVALID_PRINCIPAL_ARN, Severity::Error),
-    (code::RESOURCE_NOT_SUPPORTED, Severity::Error),
-    (code::MISSING_ACTION, Severity::Error),
-    (code::INVALID_VERSION, Severity::Error),
-    (code::UNKNOWN_CONDITION_OPERATOR, Severity::Error),
-    (code::EMPTY_CONDITION_VALUES, Severity::Error),
-    (code::ISSUER_NOT_HTTPS, Severity::Error),
-    (code::SUB_UNRESTRICTED, Severity::Critical),
-    (code::WILDCARD_AWS_PRINCIPAL, Severity::Critical),
-    (code::SUB_WILDCARD_NAMESPACE, Severity::High),
-    (code::NEGATED_SUB_ALLOW, Severity::High),
-    (code::VACUOUS_CONDITION, Severity::High),
-    (code::CONDITION_KEY_PROVIDER_MISMATCH, Severity::High),
-    (code::PLACEHOLDER_NOT_REPLACED, Severity::High),
-    (code::SUB_WILDCARD_SERVICEACCOUNT, Severity::Medium),
-    (code::MISSING_AUD_CONDITION, Severity::Medium),
-    (code::UNKNOWN_OIDC_CLAIM_KEY, Severity::Medium),
-    (code::WILDCARD_WITHOUT_LIKE, Severity::Medium),
-    (code::SUB_VALUE_MALFORMED, Severity::Medium),
-    (code::FORALLVALUES_ON_SINGLE_VALUED_KEY, Severity::Medium),
-    (code::FEDERATED_ACCOUNT_MISMATCH, Severity::Medium),
-    (code::FEDERATED_ISSUER_MISMATCH, Severity::Medium),
-    (code::ACTION_MISSING_WEB_IDENTITY, Severity::Medium),
-    (code::NOTACTION_IN_TRUST_POLICY, Severity::Medium),
-    (code::VARIABLE_NOT_SUPPORTED_IN_VERSION, Severity::Medium),
-    (code::CONTEXT_DEPENDENT_CONDITION, Severity::Medium),
-    (code::ACTION_WILDCARD, Severity::Low),
-    (code::IFEXISTS_ON_ALWAYS_PRESENT_KEY, Severity::Low),
-    (code::AUD_UNEXPECTED_VALUE, Severity::Low),
-    (code::ALLOW_NEVER_MATCHES, Severity::Low),
-    (code::OLD_VERSION, Severity::Low),
-    (code::MISSING_VERSION, Severity::Low),
-    (code::POLICY_TOO_LARGE, Severity::Low),
-    (code::SID_INVALID, Severity::Low),
-    (code::SID_DUPLICATE, Severity::Low),
-    (code::PRINCIPAL_NOT_OIDC_PROVIDER, Severity::Info),
-    (code::ISSUER_TRAILING_SLASH, Severity::Info),
-];
+impl Code {
+    /// Every code, in catalogue order.
+    pub const ALL: [Code; 45] = [
+        Code::InvalidJson,
+        Code::MissingStatement,
+        Code::MissingEffect,
+        Code::InvalidEffect,
+        Code::MissingPrincipal,
+        Code::NotprincipalNotSupported,
+        Code::WildcardPrincipalNotSupported,
+        Code::PrincipalPartialWildcard,
+        Code::InvalidPrincipalArn,
+        Code::ResourceNotSupported,
+        Code::MissingAction,
+        Code::InvalidVersion,
+        Code::UnknownConditionOperator,
+        Code::EmptyConditionValues,
+        Code::IssuerNotHttps,
+        Code::SubUnrestricted,
+        Code::WildcardAwsPrincipal,
+        Code::SubWildcardNamespace,
+        Code::NegatedSubAllow,
+        Code::VacuousCondition,
+        Code::ConditionKeyProviderMismatch,
+        Code::PlaceholderNotReplaced,
+        Code::SubWildcardServiceaccount,
+        Code::MissingAudCondition,
+        Code::UnknownOidcClaimKey,
+        Code::WildcardWithoutLike,
+        Code::SubValueMalformed,
+        Code::ForallvaluesOnSingleValuedKey,
+        Code::FederatedAccountMismatch,
+        Code::FederatedIssuerMismatch,
+        Code::ActionMissingWebIdentity,
+        Code::NotactionInTrustPolicy,
+        Code::VariableNotSupportedInVersion,
+        Code::ContextDependentCondition,
+        Code::ActionWildcard,
+        Code::IfexistsOnAlwaysPresentKey,
+        Code::AudUnexpectedValue,
+        Code::AllowNeverMatches,
+        Code::OldVersion,
+        Code::MissingVersion,
+        Code::PolicyTooLarge,
+        Code::SidInvalid,
+        Code::SidDuplicate,
+        Code::PrincipalNotOidcProvider,
+        Code::IssuerTrailingSlash,
+    ];
 
-/// The catalogue severity of `code`, `None` for a code that is not in the catalogue.
-pub fn severity_of(code: &str) -> Option<Severity> {
-    CATALOGUE.iter().find(|(c, _)| *c == code).map(|(_, s)| *s)
+    /// The code as the catalogue spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidJson => "INVALID_JSON",
+            Code::MissingStatement => "MISSING_STATEMENT",
+            Code::MissingEffect => "MISSING_EFFECT",
+            Code::InvalidEffect => "INVALID_EFFECT",
+            Code::MissingPrincipal => "MISSING_PRINCIPAL",
+            Code::NotprincipalNotSupported => "NOTPRINCIPAL_NOT_SUPPORTED",
+            Code::WildcardPrincipalNotSupported => "WILDCARD_PRINCIPAL_NOT_SUPPORTED",
+            Code::PrincipalPartialWildcard => "PRINCIPAL_PARTIAL_WILDCARD",
+            Code::InvalidPrincipalArn => "INVALID_PRINCIPAL_ARN",
+            Code::ResourceNotSupported => "RESOURCE_NOT_SUPPORTED",
+            Code::MissingAction => "MISSING_ACTION",
+            Code::InvalidVersion => "INVALID_VERSION",
+            Code::UnknownConditionOperator => "UNKNOWN_CONDITION_OPERATOR",
+            Code::EmptyConditionValues => "EMPTY_CONDITION_VALUES",
+            Code::IssuerNotHttps => "ISSUER_NOT_HTTPS",
+            Code::SubUnrestricted => "SUB_UNRESTRICTED",
+            Code::WildcardAwsPrincipal => "WILDCARD_AWS_PRINCIPAL",
+            Code::SubWildcardNamespace => "SUB_WILDCARD_NAMESPACE",
+            Code::NegatedSubAllow => "NEGATED_SUB_ALLOW",
+            Code::VacuousCondition => "VACUOUS_CONDITION",
+            Code::ConditionKeyProviderMismatch => "CONDITION_KEY_PROVIDER_MISMATCH",
+            Code::PlaceholderNotReplaced => "PLACEHOLDER_NOT_REPLACED",
+            Code::SubWildcardServiceaccount => "SUB_WILDCARD_SERVICEACCOUNT",
+            Code::MissingAudCondition => "MISSING_AUD_CONDITION",
+            Code::UnknownOidcClaimKey => "UNKNOWN_OIDC_CLAIM_KEY",
+            Code::WildcardWithoutLike => "WILDCARD_WITHOUT_LIKE",
+            Code::SubValueMalformed => "SUB_VALUE_MALFORMED",
+            Code::ForallvaluesOnSingleValuedKey => "FORALLVALUES_ON_SINGLE_VALUED_KEY",
+            Code::FederatedAccountMismatch => "FEDERATED_ACCOUNT_MISMATCH",
+            Code::FederatedIssuerMismatch => "FEDERATED_ISSUER_MISMATCH",
+            Code::ActionMissingWebIdentity => "ACTION_MISSING_WEB_IDENTITY",
+            Code::NotactionInTrustPolicy => "NOTACTION_IN_TRUST_POLICY",
+            Code::VariableNotSupportedInVersion => "VARIABLE_NOT_SUPPORTED_IN_VERSION",
+            Code::ContextDependentCondition => "CONTEXT_DEPENDENT_CONDITION",
+            Code::ActionWildcard => "ACTION_WILDCARD",
+            Code::IfexistsOnAlwaysPresentKey => "IFEXISTS_ON_ALWAYS_PRESENT_KEY",
+            Code::AudUnexpectedValue => "AUD_UNEXPECTED_VALUE",
+            Code::AllowNeverMatches => "ALLOW_NEVER_MATCHES",
+            Code::OldVersion => "OLD_VERSION",
+            Code::MissingVersion => "MISSING_VERSION",
+            Code::PolicyTooLarge => "POLICY_TOO_LARGE",
+            Code::SidInvalid => "SID_INVALID",
+            Code::SidDuplicate => "SID_DUPLICATE",
+            Code::PrincipalNotOidcProvider => "PRINCIPAL_NOT_OIDC_PROVIDER",
+            Code::IssuerTrailingSlash => "ISSUER_TRAILING_SLASH",
+        }
+    }
+
+    /// The catalogue severity of the code.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::InvalidJson
+            | Code::MissingStatement
+            | Code::MissingEffect
+            | Code::InvalidEffect
+            | Code::MissingPrincipal
+            | Code::NotprincipalNotSupported
+            | Code::WildcardPrincipalNotSupported
+            | Code::PrincipalPartialWildcard
+            | Code::InvalidPrincipalArn
+            | Code::ResourceNotSupported
+            | Code::MissingAction
+            | Code::InvalidVersion
+            | Code::UnknownConditionOperator
+            | Code::EmptyConditionValues
+            | Code::IssuerNotHttps => Severity::Error,
+            Code::SubUnrestricted | Code::WildcardAwsPrincipal => Severity::Critical,
+            Code::SubWildcardNamespace
+            | Code::NegatedSubAllow
+            | Code::VacuousCondition
+            | Code::ConditionKeyProviderMismatch
+            | Code::PlaceholderNotReplaced => Severity::High,
+            Code::SubWildcardServiceaccount
+            | Code::MissingAudCondition
+            | Code::UnknownOidcClaimKey
+            | Code::WildcardWithoutLike
+            | Code::SubValueMalformed
+            | Code::ForallvaluesOnSingleValuedKey
+            | Code::FederatedAccountMismatch
+            | Code::FederatedIssuerMismatch
+            | Code::ActionMissingWebIdentity
+            | Code::NotactionInTrustPolicy
+            | Code::VariableNotSupportedInVersion
+            | Code::ContextDependentCondition => Severity::Medium,
+            Code::ActionWildcard
+            | Code::IfexistsOnAlwaysPresentKey
+            | Code::AudUnexpectedValue
+            | Code::AllowNeverMatches
+            | Code::OldVersion
+            | Code::MissingVersion
+            | Code::PolicyTooLarge
+            | Code::SidInvalid
+            | Code::SidDuplicate => Severity::Low,
+            Code::PrincipalNotOidcProvider | Code::IssuerTrailingSlash => Severity::Info,
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A text that is no code of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a finding code of the catalogue")]
+pub struct UnknownCode(pub String);
+
+impl FromStr for Code {
+    type Err = UnknownCode;
+
+    fn from_str(text: &str) -> Result<Code, UnknownCode> {
+        Code::ALL
+            .into_iter()
+            .find(|code| code.as_str() == text)
+            .ok_or_else(|| UnknownCode(text.to_string()))
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
 }
 
 /// One problem of a trust policy or of an input.
@@ -197,8 +333,8 @@ pub fn severity_of(code: &str) -> Option<Severity> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
-    /// A code of [`CATALOGUE`].
-    pub code: &'static str,
+    /// What kind of problem; it fixes the severity.
+    pub code: Code,
     pub severity: Severity,
     /// What is wrong, naming the statement, element or key and what was expected.
     pub message: String,
@@ -210,16 +346,15 @@ impl Finding {
     /// A finding with the catalogue severity of `code`.
     ///
     /// ```
-    /// use awi_trust::{Finding, Severity};
-    /// let f = Finding::new("MISSING_AUD_CONDITION", Some(0), "statement 0: audience not pinned");
+    /// use awi_trust::{Code, Finding, Severity};
+    /// let f = Finding::new(Code::MissingAudCondition, Some(0), "statement 0: audience not pinned");
     /// assert_eq!(f.severity, Severity::Medium);
+    /// assert_eq!(f.code, "MISSING_AUD_CONDITION");
     /// ```
-    pub fn new(code: &'static str, statement: Option<u32>, message: impl Into<String>) -> Finding {
+    pub fn new(code: Code, statement: Option<u32>, message: impl Into<String>) -> Finding {
         Finding {
             code,
-            // A code outside the catalogue is a programming error; treating it as an error
-            // keeps the engine fail-closed instead of panicking.
-            severity: severity_of(code).unwrap_or(Severity::Error),
+            severity: code.severity(),
             message: message.into(),
             statement,
         }
@@ -252,23 +387,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalogue_codes_are_unique_and_named_like_their_constant() {
-        let mut codes: Vec<&str> = CATALOGUE.iter().map(|(c, _)| *c).collect();
-        let n = codes.len();
-        codes.sort();
-        codes.dedup();
-        assert_eq!(codes.len(), n);
-        assert_eq!(n, 45);
+    fn every_code_reads_back_and_serialises_as_spelled() {
+        let mut texts: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        texts.sort();
+        texts.dedup();
+        assert_eq!(texts.len(), 45);
+        for code in Code::ALL {
+            assert_eq!(code.as_str().parse::<Code>(), Ok(code));
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("{:?}", code.as_str())
+            );
+        }
+        assert!("NOT_A_CODE".parse::<Code>().is_err());
     }
 
     #[test]
     fn sorting_puts_errors_first_then_statement_order() {
         let mut f = vec![
-            Finding::new(code::ACTION_WILDCARD, Some(0), "a"),
-            Finding::new(code::SUB_UNRESTRICTED, Some(1), "b"),
-            Finding::new(code::INVALID_EFFECT, Some(2), "c"),
-            Finding::new(code::SUB_UNRESTRICTED, Some(0), "d"),
-            Finding::new(code::SUB_UNRESTRICTED, Some(0), "d"),
+            Finding::new(Code::ActionWildcard, Some(0), "a"),
+            Finding::new(Code::SubUnrestricted, Some(1), "b"),
+            Finding::new(Code::InvalidEffect, Some(2), "c"),
+            Finding::new(Code::SubUnrestricted, Some(0), "d"),
+            Finding::new(Code::SubUnrestricted, Some(0), "d"),
         ];
         sort_findings(&mut f);
         let got: Vec<_> = f.iter().map(|f| f.message.as_str()).collect();
@@ -277,7 +418,7 @@ mod tests {
 
     #[test]
     fn finding_serialises_in_camel_case_with_lowercase_severity() {
-        let f = Finding::new(code::MISSING_VERSION, None, "m");
+        let f = Finding::new(Code::MissingVersion, None, "m");
         assert_eq!(
             serde_json::to_string(&f).unwrap(),
             r#"{"code":"MISSING_VERSION","severity":"low","message":"m","statement":null}"#

@@ -74,7 +74,7 @@ use serde_json::Value;
 pub use arn::{ArnError, OidcProviderArn, RoleArn};
 pub use document::Document;
 pub use evaluate::{STS_AUDIENCE, Subject, Verdict};
-pub use finding::{Finding, Severity, code};
+pub use finding::{Code, Finding, Severity};
 pub use render::{OidcProvider, oidc_provider_config, render};
 pub use subjects::Admitted;
 
@@ -179,11 +179,11 @@ impl TrustPolicy {
         if let Ok((set_findings, bounded)) = subjects::findings(&self.document, &target) {
             // A deny-list Allow fenced by a Deny down to named ServiceAccounts is safe.
             statement_findings.retain(|f| {
-                !(f.code == code::NEGATED_SUB_ALLOW
+                !(f.code == Code::NegatedSubAllow
                     && f.statement.is_some_and(|s| bounded.contains(&s)))
             });
             for f in set_findings {
-                let repeated = f.code == code::ALLOW_NEVER_MATCHES
+                let repeated = f.code == Code::AllowNeverMatches
                     && statement_findings
                         .iter()
                         .any(|g| g.code == f.code && g.statement == f.statement);
@@ -233,7 +233,7 @@ impl TrustPolicy {
 /// A policy text that cannot be read gives the single `INVALID_JSON` finding.
 fn unreadable(message: String) -> Finding {
     Finding::new(
-        code::INVALID_JSON,
+        Code::InvalidJson,
         None,
         format!("the trust policy cannot be read: {message}"),
     )

@@ -12,7 +12,7 @@ use super::condition::{
 };
 use super::document::{Document, Statement, Version};
 use super::evaluate::WEB_IDENTITY_ACTION;
-use super::finding::{Finding, code};
+use super::finding::{Code, Finding};
 
 /// Claims AWS exposes as condition keys for OIDC providers (reference 2.4).
 pub const KNOWN_CLAIMS: &[&str] = &["sub", "aud", "amr", "azp", "oaud"];
@@ -102,12 +102,12 @@ pub fn is_positive(c: &Condition) -> bool {
 pub fn lint(doc: &Document, role: Option<&RoleArn>, issuer: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     if !issuer.starts_with("https://") {
-        out.push(Finding::new(code::ISSUER_NOT_HTTPS, None, format!(
+        out.push(Finding::new(Code::IssuerNotHttps, None, format!(
             "issuer {issuer:?} does not start with https://; IAM OIDC providers are https-only, so no request can match"
         )));
     }
     if issuer.ends_with('/') {
-        out.push(Finding::new(code::ISSUER_TRAILING_SLASH, None, format!(
+        out.push(Finding::new(Code::IssuerTrailingSlash, None, format!(
             "issuer {issuer:?} ends with a slash; the provider ARN and the condition keys must keep it ({}:sub)",
             issuer_key_prefix(issuer)
         )));
@@ -133,7 +133,7 @@ fn lint_statement(
 
     if allow && st.principal.has_aws_wildcard() {
         push(
-            code::WILDCARD_AWS_PRINCIPAL,
+            Code::WildcardAwsPrincipal,
             format!(
                 "{at}: Principal {{\"AWS\": \"*\"}} lets every AWS principal of every account assume the role"
             ),
@@ -142,7 +142,7 @@ fn lint_statement(
     let oidc = &st.principal.oidc;
     if oidc.is_empty() {
         push(
-            code::PRINCIPAL_NOT_OIDC_PROVIDER,
+            Code::PrincipalNotOidcProvider,
             format!(
                 "{at}: its principal is not an OIDC provider, so it never applies to a ServiceAccount token"
             ),
@@ -152,7 +152,7 @@ fn lint_statement(
             for arn in oidc {
                 if arn.account() != role.account() || arn.partition() != role.partition() {
                     push(
-                        code::FEDERATED_ACCOUNT_MISMATCH,
+                        Code::FederatedAccountMismatch,
                         format!(
                             "{at}: provider {} is in {}:{} but role {} is in {}:{}; STS only uses the provider of the role's own account, so this never matches",
                             arn.as_str(),
@@ -179,7 +179,7 @@ fn lint_statement(
                 ""
             };
             push(
-                code::FEDERATED_ISSUER_MISMATCH,
+                Code::FederatedIssuerMismatch,
                 format!(
                     "{at}: trusts provider {} but this cluster's issuer is {prefix}{hint}",
                     urls.join(", ")
@@ -193,7 +193,7 @@ fn lint_statement(
         && !st.actions.covers(WEB_IDENTITY_ACTION)
     {
         push(
-            code::ACTION_MISSING_WEB_IDENTITY,
+            Code::ActionMissingWebIdentity,
             format!(
                 "{at}: trusts an OIDC provider but its {} {} does not cover {WEB_IDENTITY_ACTION}",
                 if st.actions.negated {
@@ -207,7 +207,7 @@ fn lint_statement(
     }
     if allow && st.actions.negated {
         push(
-            code::NOTACTION_IN_TRUST_POLICY,
+            Code::NotactionInTrustPolicy,
             format!(
                 "{at}: Allow with NotAction grants every action not listed ({}); list the actions instead",
                 st.actions.items.join(", ")
@@ -218,7 +218,7 @@ fn lint_statement(
         let wild: Vec<&str> = st.actions.wildcards().collect();
         if !wild.is_empty() && st.actions.covers(WEB_IDENTITY_ACTION) {
             push(
-                code::ACTION_WILDCARD,
+                Code::ActionWildcard,
                 format!(
                     "{at}: Action {} is broader than needed; use {WEB_IDENTITY_ACTION}",
                     wild.join(", ")
@@ -233,7 +233,7 @@ fn lint_statement(
         for v in values.iter() {
             if let Some(ph) = placeholder_in(v) {
                 push(
-                    code::PLACEHOLDER_NOT_REPLACED,
+                    Code::PlaceholderNotReplaced,
                     format!("{at}: Principal {kind} {v:?} still holds the placeholder {ph}"),
                 );
             }
@@ -254,20 +254,20 @@ fn lint_statement(
         };
         match class {
             KeyClass::OtherProvider if !oidc.is_empty() => push(
-                code::CONDITION_KEY_PROVIDER_MISMATCH,
+                Code::ConditionKeyProviderMismatch,
                 format!(
                     "{at}: condition {op} {key} names another provider than the statement's ({}); requests from that provider never carry this key",
                     prefixes.join(", ")
                 ),
             ),
             KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(
-                code::UNKNOWN_OIDC_CLAIM_KEY,
+                Code::UnknownOidcClaimKey,
                 format!(
                     "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"
                 ),
             ),
             KeyClass::RequestTime => push(
-                code::CONTEXT_DEPENDENT_CONDITION,
+                Code::ContextDependentCondition,
                 format!(
                     "{at}: condition {op} {key} depends on a request-time value; admission cannot decide it"
                 ),
@@ -281,7 +281,7 @@ fn lint_statement(
         };
         if !oidc.is_empty() && never_present && true_when_absent(c) {
             push(
-                code::VACUOUS_CONDITION,
+                Code::VacuousCondition,
                 format!(
                     "{at}: condition {op} {key} is always true: a web-identity request never carries this key, and {op} is true when the key is absent"
                 ),
@@ -289,7 +289,7 @@ fn lint_statement(
         }
         if allow && !oidc.is_empty() && never_present && !true_when_absent(c) {
             push(
-                code::ALLOW_NEVER_MATCHES,
+                Code::AllowNeverMatches,
                 format!(
                     "{at}: condition {op} {key} is always false: a web-identity request never carries this key, so the statement never allows anything"
                 ),
@@ -298,7 +298,7 @@ fn lint_statement(
         let always_present = matches!(claim, Some("sub" | "aud"));
         if always_present && c.operator.if_exists {
             push(
-                code::IFEXISTS_ON_ALWAYS_PRESENT_KEY,
+                Code::IfexistsOnAlwaysPresentKey,
                 format!(
                     "{at}: condition {op} {key}: the key is always present, so IfExists only hides typos in the key; use {}",
                     op.trim_end_matches("IfExists")
@@ -309,7 +309,7 @@ fn lint_statement(
             let wants_absent = c.values.iter().all(|v| parse_bool(&v.text) == Some(true));
             if wants_absent && c.operator.set.is_none() {
                 push(
-                    code::ALLOW_NEVER_MATCHES,
+                    Code::AllowNeverMatches,
                     format!(
                         "{at}: condition {op} {key} requires the key to be absent, but every web-identity request carries it"
                     ),
@@ -318,7 +318,7 @@ fn lint_statement(
         }
         if c.operator.set == Some(SetOp::ForAllValues) && c.key_lower.ends_with(":sub") {
             push(
-                code::FORALLVALUES_ON_SINGLE_VALUED_KEY,
+                Code::ForallvaluesOnSingleValuedKey,
                 format!(
                     "{at}: condition {op} {key}: sub is single-valued, and ForAllValues is true when the key is absent; use {}",
                     op.trim_start_matches("ForAllValues:")
@@ -329,7 +329,7 @@ fn lint_statement(
             for v in &c.values {
                 if literal_text(v.pieces.as_deref(), &v.text).contains(['*', '?']) {
                     push(
-                        code::WILDCARD_WITHOUT_LIKE,
+                        Code::WildcardWithoutLike,
                         format!(
                             "{at}: condition {op} {key} value {:?}: * and ? are literal in {op}; use StringLike for wildcards",
                             v.text
@@ -342,7 +342,7 @@ fn lint_statement(
             if v.text.contains("${") {
                 if doc.version != Version::V2012_10_17 {
                     push(
-                        code::VARIABLE_NOT_SUPPORTED_IN_VERSION,
+                        Code::VariableNotSupportedInVersion,
                         format!(
                             "{at}: condition {op} {key} value {:?}: policy variables are literal text without \"Version\": \"2012-10-17\"",
                             v.text
@@ -350,7 +350,7 @@ fn lint_statement(
                     );
                 } else if !c.operator.base.takes_variables() {
                     push(
-                        code::VARIABLE_NOT_SUPPORTED_IN_VERSION,
+                        Code::VariableNotSupportedInVersion,
                         format!(
                             "{at}: condition {op} {key} value {:?}: policy variables are substituted only in String and Arn operators",
                             v.text
@@ -360,7 +360,7 @@ fn lint_statement(
             }
             if let Some(ph) = placeholder_in(&v.text) {
                 push(
-                    code::PLACEHOLDER_NOT_REPLACED,
+                    Code::PlaceholderNotReplaced,
                     format!(
                         "{at}: condition {op} {key} value {:?} still holds the template placeholder {ph}; render the template for a namespace and ServiceAccount",
                         v.text
@@ -372,7 +372,7 @@ fn lint_statement(
             aud_pinned = true;
             if c.evaluate_value(DEFAULT_AUDIENCE, &NoKeys) == Tri::False {
                 push(
-                    code::AUD_UNEXPECTED_VALUE,
+                    Code::AudUnexpectedValue,
                     format!(
                         "{at}: condition {op} {key} does not admit {DEFAULT_AUDIENCE}, the audience of IRSA tokens; check for a typo or make sure the ServiceAccount sets this audience"
                     ),
@@ -391,7 +391,7 @@ fn lint_statement(
                         && let Some(why) = malformed_sub(c, &v.text)
                     {
                         push(
-                            code::SUB_VALUE_MALFORMED,
+                            Code::SubValueMalformed,
                             format!(
                                 "{at}: condition {op} {key} value {:?} can never match a ServiceAccount: {why}",
                                 v.text
@@ -404,7 +404,7 @@ fn lint_statement(
     }
     if allow && !oidc.is_empty() && !aud_pinned {
         push(
-            code::MISSING_AUD_CONDITION,
+            Code::MissingAudCondition,
             format!(
                 "{at}: no condition pins {}:aud; add \"StringEquals\": {{\"{}:aud\": \"{DEFAULT_AUDIENCE}\"}}",
                 prefixes.first().map(String::as_str).unwrap_or(prefix),
@@ -414,7 +414,7 @@ fn lint_statement(
     }
     if allow && !oidc.is_empty() && sub_negated && !sub_positive {
         push(
-            code::NEGATED_SUB_ALLOW,
+            Code::NegatedSubAllow,
             format!(
                 "{at}: sub is restricted only by negated operators, a deny-list: every other ServiceAccount of the cluster is admitted"
             ),
