@@ -58,6 +58,7 @@ pub mod json;
 pub mod k8s;
 
 pub mod arn;
+pub mod classify;
 pub mod condition;
 pub mod document;
 pub mod evaluate;
@@ -221,7 +222,7 @@ impl TrustPolicy {
         if !self.document.valid || !issuer.starts_with("https://") {
             return Ok(Admitted {
                 language: language::Language::nothing(),
-                subjects: language::SubjectSet::Nobody,
+                subjects: classify::SubjectSet::Nobody,
                 notes: Vec::new(),
             });
         }

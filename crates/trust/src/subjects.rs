@@ -15,13 +15,14 @@
 //! property tests check against [`super::evaluate`].
 
 use super::arn::{RoleArn, issuer_key_prefix};
+use super::classify::{Scope, SubjectSet, classify};
 use super::condition::{
     BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool,
 };
 use super::document::{Document, Statement};
 use super::evaluate::WEB_IDENTITY_ACTION;
 use super::finding::{Code, Finding};
-use super::language::{Language, LanguageError, Scope, SubjectSet, classify};
+use super::language::{Language, LanguageError};
 
 /// Which statements apply: the exact provider ARN of the role's account, or (when the role is
 /// unknown, for lint) any provider ARN whose URL is the issuer's.
