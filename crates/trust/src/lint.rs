@@ -118,6 +118,35 @@ pub fn lint(doc: &Document, role: Option<&RoleArn>, issuer: &str) -> Vec<Finding
     out
 }
 
+/// One statement being linted, with what every check family needs to know about it.
+struct StatementCtx<'a> {
+    doc: &'a Document,
+    st: &'a Statement,
+    role: Option<&'a RoleArn>,
+    /// The statement's label for messages (`statement 0`, with its Sid).
+    at: String,
+    allow: bool,
+    /// The cluster issuer's key prefix.
+    prefix: &'a str,
+    /// The statement's provider key prefixes (lowercased), or the issuer's.
+    prefixes: Vec<String>,
+}
+
+impl StatementCtx<'_> {
+    fn finding(&self, code: Code, message: String) -> Finding {
+        Finding::new(code, Some(self.st.index), message)
+    }
+}
+
+/// What the conditions of a statement say about `aud` and `sub` together.
+#[derive(Debug, Default)]
+struct SubjectPins {
+    aud_pinned: bool,
+    sub_positive: bool,
+    sub_negated: bool,
+}
+
+/// Every statement-level check, one family at a time, in the order findings are reported.
 fn lint_statement(
     doc: &Document,
     st: &Statement,
@@ -125,12 +154,26 @@ fn lint_statement(
     issuer: &str,
     out: &mut Vec<Finding>,
 ) {
-    let at = st.label();
-    let i = Some(st.index);
-    let allow = st.is_allow();
-    let prefix = issuer_key_prefix(issuer);
-    let mut push = |code, message: String| out.push(Finding::new(code, i, message));
+    let cx = StatementCtx {
+        doc,
+        st,
+        role,
+        at: st.label(),
+        allow: st.is_allow(),
+        prefix: issuer_key_prefix(issuer),
+        prefixes: provider_prefixes(st, issuer),
+    };
+    principal(&cx, out);
+    action(&cx, out);
+    principal_placeholders(&cx, out);
+    conditions(&cx, out);
+}
 
+/// The principal: who the statement trusts, against the role and the cluster's issuer.
+fn principal(cx: &StatementCtx, out: &mut Vec<Finding>) {
+    let (at, st, allow, oidc) = (&cx.at, cx.st, cx.allow, &cx.st.principal.oidc);
+    let (role, prefix) = (cx.role, cx.prefix);
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
     if allow && st.principal.has_aws_wildcard() {
         push(
             Code::WildcardAwsPrincipal,
@@ -139,7 +182,6 @@ fn lint_statement(
             ),
         );
     }
-    let oidc = &st.principal.oidc;
     if oidc.is_empty() {
         push(
             Code::PrincipalNotOidcProvider,
@@ -187,6 +229,12 @@ fn lint_statement(
             );
         }
     }
+}
+
+/// The action: whether the statement grants the web-identity call, and no more.
+fn action(cx: &StatementCtx, out: &mut Vec<Finding>) {
+    let (at, st, allow, oidc) = (&cx.at, cx.st, cx.allow, &cx.st.principal.oidc);
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
     if allow
         && !oidc.is_empty()
         && !st.actions.items.is_empty()
@@ -226,6 +274,12 @@ fn lint_statement(
             );
         }
     }
+}
+
+/// Template placeholders left in the principal.
+fn principal_placeholders(cx: &StatementCtx, out: &mut Vec<Finding>) {
+    let (at, st) = (&cx.at, cx.st);
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
     for (kind, values) in [
         ("AWS", &st.principal.aws),
         ("Federated", &st.principal.federated),
@@ -239,170 +293,23 @@ fn lint_statement(
             }
         }
     }
+}
 
-    let prefixes = provider_prefixes(st, issuer);
-    let mut aud_pinned = false;
-    let mut sub_positive = false;
-    let mut sub_negated = false;
-    for c in &st.conditions {
-        let op = &c.operator_text;
-        let key = &c.key;
-        let class = classify_key(&c.key_lower, &prefixes);
-        let claim = match class {
-            KeyClass::Claim(claim) => Some(claim),
-            _ => None,
-        };
-        match class {
-            KeyClass::OtherProvider if !oidc.is_empty() => push(
-                Code::ConditionKeyProviderMismatch,
-                format!(
-                    "{at}: condition {op} {key} names another provider than the statement's ({}); requests from that provider never carry this key",
-                    prefixes.join(", ")
-                ),
-            ),
-            KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(
-                Code::UnknownOidcClaimKey,
-                format!(
-                    "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"
-                ),
-            ),
-            KeyClass::RequestTime => push(
-                Code::ContextDependentCondition,
-                format!(
-                    "{at}: condition {op} {key} depends on a request-time value; admission cannot decide it"
-                ),
-            ),
-            _ => {}
-        }
-        let never_present = match class {
-            KeyClass::Claim(claim) => claim != "sub" && claim != "aud",
-            KeyClass::OtherProvider | KeyClass::Absent => true,
-            KeyClass::RequestTime => false,
-        };
-        if !oidc.is_empty() && never_present && true_when_absent(c) {
-            push(
-                Code::VacuousCondition,
-                format!(
-                    "{at}: condition {op} {key} is always true: a web-identity request never carries this key, and {op} is true when the key is absent"
-                ),
-            );
-        }
-        if allow && !oidc.is_empty() && never_present && !true_when_absent(c) {
-            push(
-                Code::AllowNeverMatches,
-                format!(
-                    "{at}: condition {op} {key} is always false: a web-identity request never carries this key, so the statement never allows anything"
-                ),
-            );
-        }
-        let always_present = matches!(claim, Some("sub" | "aud"));
-        if always_present && c.operator.if_exists {
-            push(
-                Code::IfexistsOnAlwaysPresentKey,
-                format!(
-                    "{at}: condition {op} {key}: the key is always present, so IfExists only hides typos in the key; use {}",
-                    op.trim_end_matches("IfExists")
-                ),
-            );
-        }
-        if allow && always_present && c.operator.base == BaseOp::Null {
-            let wants_absent = c.values.iter().all(|v| parse_bool(&v.text) == Some(true));
-            if wants_absent && c.operator.set.is_none() {
-                push(
-                    Code::AllowNeverMatches,
-                    format!(
-                        "{at}: condition {op} {key} requires the key to be absent, but every web-identity request carries it"
-                    ),
-                );
-            }
-        }
-        if c.operator.set == Some(SetOp::ForAllValues) && c.key_lower.ends_with(":sub") {
-            push(
-                Code::ForallvaluesOnSingleValuedKey,
-                format!(
-                    "{at}: condition {op} {key}: sub is single-valued, and ForAllValues is true when the key is absent; use {}",
-                    op.trim_start_matches("ForAllValues:")
-                ),
-            );
-        }
-        if let Kind::String { like: false, .. } = c.operator.base.kind() {
-            for v in &c.values {
-                if literal_text(v.pieces.as_deref(), &v.text).contains(['*', '?']) {
-                    push(
-                        Code::WildcardWithoutLike,
-                        format!(
-                            "{at}: condition {op} {key} value {:?}: * and ? are literal in {op}; use StringLike for wildcards",
-                            v.text
-                        ),
-                    );
-                }
-            }
-        }
-        for v in &c.values {
-            if v.text.contains("${") {
-                if doc.version != Version::V2012_10_17 {
-                    push(
-                        Code::VariableNotSupportedInVersion,
-                        format!(
-                            "{at}: condition {op} {key} value {:?}: policy variables are literal text without \"Version\": \"2012-10-17\"",
-                            v.text
-                        ),
-                    );
-                } else if !c.operator.base.takes_variables() {
-                    push(
-                        Code::VariableNotSupportedInVersion,
-                        format!(
-                            "{at}: condition {op} {key} value {:?}: policy variables are substituted only in String and Arn operators",
-                            v.text
-                        ),
-                    );
-                }
-            }
-            if let Some(ph) = placeholder_in(&v.text) {
-                push(
-                    Code::PlaceholderNotReplaced,
-                    format!(
-                        "{at}: condition {op} {key} value {:?} still holds the template placeholder {ph}; render the template for a namespace and ServiceAccount",
-                        v.text
-                    ),
-                );
-            }
-        }
-        if claim == Some("aud") && is_positive(c) {
-            aud_pinned = true;
-            if c.evaluate_value(DEFAULT_AUDIENCE, &NoKeys) == Tri::False {
-                push(
-                    Code::AudUnexpectedValue,
-                    format!(
-                        "{at}: condition {op} {key} does not admit {DEFAULT_AUDIENCE}, the audience of IRSA tokens; check for a typo or make sure the ServiceAccount sets this audience"
-                    ),
-                );
-            }
-        }
-        if claim == Some("sub") {
-            if c.operator.is_negated() {
-                sub_negated = true;
-            } else if c.operator.base != BaseOp::Null {
-                sub_positive = true;
-            }
-            if matches!(c.operator.base.kind(), Kind::String { .. }) && !c.operator.is_negated() {
-                for v in &c.values {
-                    if placeholder_in(&v.text).is_none()
-                        && let Some(why) = malformed_sub(c, &v.text)
-                    {
-                        push(
-                            Code::SubValueMalformed,
-                            format!(
-                                "{at}: condition {op} {key} value {:?} can never match a ServiceAccount: {why}",
-                                v.text
-                            ),
-                        );
-                    }
-                }
-            }
-        }
+/// The conditions, one at a time, then what they pin together (`aud`, `sub`).
+fn conditions(cx: &StatementCtx, out: &mut Vec<Finding>) {
+    let mut summary = SubjectPins::default();
+    for c in &cx.st.conditions {
+        condition(cx, c, &mut summary, out);
     }
-    if allow && !oidc.is_empty() && !aud_pinned {
+    let (at, allow, oidc, prefix, prefixes) = (
+        &cx.at,
+        cx.allow,
+        &cx.st.principal.oidc,
+        cx.prefix,
+        &cx.prefixes,
+    );
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
+    if allow && !oidc.is_empty() && !summary.aud_pinned {
         push(
             Code::MissingAudCondition,
             format!(
@@ -412,13 +319,212 @@ fn lint_statement(
             ),
         );
     }
-    if allow && !oidc.is_empty() && sub_negated && !sub_positive {
+    if allow && !oidc.is_empty() && summary.sub_negated && !summary.sub_positive {
         push(
             Code::NegatedSubAllow,
             format!(
                 "{at}: sub is restricted only by negated operators, a deny-list: every other ServiceAccount of the cluster is admitted"
             ),
         );
+    }
+}
+
+/// One condition: its key against the statement's providers and its operator, its values,
+/// and what it pins of `aud` and `sub`.
+fn condition(cx: &StatementCtx, c: &Condition, summary: &mut SubjectPins, out: &mut Vec<Finding>) {
+    let claim = match classify_key(&c.key_lower, &cx.prefixes) {
+        KeyClass::Claim(claim) => Some(claim),
+        _ => None,
+    };
+    condition_key(cx, c, out);
+    condition_values(cx, c, out);
+    condition_pins(cx, c, claim, summary, out);
+}
+
+/// The key and the operator: keys a web-identity request never (or always) carries, keys of
+/// other providers or known only at request time, operators that do not fit the key.
+fn condition_key(cx: &StatementCtx, c: &Condition, out: &mut Vec<Finding>) {
+    let (at, allow, oidc, prefixes) = (&cx.at, cx.allow, &cx.st.principal.oidc, &cx.prefixes);
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
+    let op = &c.operator_text;
+    let key = &c.key;
+    let class = classify_key(&c.key_lower, prefixes);
+    let claim = match class {
+        KeyClass::Claim(claim) => Some(claim),
+        _ => None,
+    };
+    match class {
+        KeyClass::OtherProvider if !oidc.is_empty() => push(
+            Code::ConditionKeyProviderMismatch,
+            format!(
+                "{at}: condition {op} {key} names another provider than the statement's ({}); requests from that provider never carry this key",
+                prefixes.join(", ")
+            ),
+        ),
+        KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(
+            Code::UnknownOidcClaimKey,
+            format!(
+                "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"
+            ),
+        ),
+        KeyClass::RequestTime => push(
+            Code::ContextDependentCondition,
+            format!(
+                "{at}: condition {op} {key} depends on a request-time value; admission cannot decide it"
+            ),
+        ),
+        _ => {}
+    }
+    let never_present = match class {
+        KeyClass::Claim(claim) => claim != "sub" && claim != "aud",
+        KeyClass::OtherProvider | KeyClass::Absent => true,
+        KeyClass::RequestTime => false,
+    };
+    if !oidc.is_empty() && never_present && true_when_absent(c) {
+        push(
+            Code::VacuousCondition,
+            format!(
+                "{at}: condition {op} {key} is always true: a web-identity request never carries this key, and {op} is true when the key is absent"
+            ),
+        );
+    }
+    if allow && !oidc.is_empty() && never_present && !true_when_absent(c) {
+        push(
+            Code::AllowNeverMatches,
+            format!(
+                "{at}: condition {op} {key} is always false: a web-identity request never carries this key, so the statement never allows anything"
+            ),
+        );
+    }
+    let always_present = matches!(claim, Some("sub" | "aud"));
+    if always_present && c.operator.if_exists {
+        push(
+            Code::IfexistsOnAlwaysPresentKey,
+            format!(
+                "{at}: condition {op} {key}: the key is always present, so IfExists only hides typos in the key; use {}",
+                op.trim_end_matches("IfExists")
+            ),
+        );
+    }
+    if allow && always_present && c.operator.base == BaseOp::Null {
+        let wants_absent = c.values.iter().all(|v| parse_bool(&v.text) == Some(true));
+        if wants_absent && c.operator.set.is_none() {
+            push(
+                Code::AllowNeverMatches,
+                format!(
+                    "{at}: condition {op} {key} requires the key to be absent, but every web-identity request carries it"
+                ),
+            );
+        }
+    }
+    if c.operator.set == Some(SetOp::ForAllValues) && c.key_lower.ends_with(":sub") {
+        push(
+            Code::ForallvaluesOnSingleValuedKey,
+            format!(
+                "{at}: condition {op} {key}: sub is single-valued, and ForAllValues is true when the key is absent; use {}",
+                op.trim_start_matches("ForAllValues:")
+            ),
+        );
+    }
+}
+
+/// The values: wildcards outside `StringLike`, policy variables where IAM does not substitute
+/// them, template placeholders.
+fn condition_values(cx: &StatementCtx, c: &Condition, out: &mut Vec<Finding>) {
+    let (at, doc) = (&cx.at, cx.doc);
+    let op = &c.operator_text;
+    let key = &c.key;
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
+    if let Kind::String { like: false, .. } = c.operator.base.kind() {
+        for v in &c.values {
+            if literal_text(v.pieces.as_deref(), &v.text).contains(['*', '?']) {
+                push(
+                    Code::WildcardWithoutLike,
+                    format!(
+                        "{at}: condition {op} {key} value {:?}: * and ? are literal in {op}; use StringLike for wildcards",
+                        v.text
+                    ),
+                );
+            }
+        }
+    }
+    for v in &c.values {
+        if v.text.contains("${") {
+            if doc.version != Version::V2012_10_17 {
+                push(
+                    Code::VariableNotSupportedInVersion,
+                    format!(
+                        "{at}: condition {op} {key} value {:?}: policy variables are literal text without \"Version\": \"2012-10-17\"",
+                        v.text
+                    ),
+                );
+            } else if !c.operator.base.takes_variables() {
+                push(
+                    Code::VariableNotSupportedInVersion,
+                    format!(
+                        "{at}: condition {op} {key} value {:?}: policy variables are substituted only in String and Arn operators",
+                        v.text
+                    ),
+                );
+            }
+        }
+        if let Some(ph) = placeholder_in(&v.text) {
+            push(
+                Code::PlaceholderNotReplaced,
+                format!(
+                    "{at}: condition {op} {key} value {:?} still holds the template placeholder {ph}; render the template for a namespace and ServiceAccount",
+                    v.text
+                ),
+            );
+        }
+    }
+}
+
+/// What the condition pins of `aud` (an unexpected audience) and `sub` (values that can never
+/// be a ServiceAccount), noted in `summary` for the statement-level checks.
+fn condition_pins(
+    cx: &StatementCtx,
+    c: &Condition,
+    claim: Option<&str>,
+    summary: &mut SubjectPins,
+    out: &mut Vec<Finding>,
+) {
+    let at = &cx.at;
+    let op = &c.operator_text;
+    let key = &c.key;
+    let mut push = |code, message: String| out.push(cx.finding(code, message));
+    if claim == Some("aud") && is_positive(c) {
+        summary.aud_pinned = true;
+        if c.evaluate_value(DEFAULT_AUDIENCE, &NoKeys) == Tri::False {
+            push(
+                Code::AudUnexpectedValue,
+                format!(
+                    "{at}: condition {op} {key} does not admit {DEFAULT_AUDIENCE}, the audience of IRSA tokens; check for a typo or make sure the ServiceAccount sets this audience"
+                ),
+            );
+        }
+    }
+    if claim == Some("sub") {
+        if c.operator.is_negated() {
+            summary.sub_negated = true;
+        } else if c.operator.base != BaseOp::Null {
+            summary.sub_positive = true;
+        }
+        if matches!(c.operator.base.kind(), Kind::String { .. }) && !c.operator.is_negated() {
+            for v in &c.values {
+                if placeholder_in(&v.text).is_none()
+                    && let Some(why) = malformed_sub(c, &v.text)
+                {
+                    push(
+                        Code::SubValueMalformed,
+                        format!(
+                            "{at}: condition {op} {key} value {:?} can never match a ServiceAccount: {why}",
+                            v.text
+                        ),
+                    );
+                }
+            }
+        }
     }
 }
 
