@@ -6,8 +6,10 @@
 //! proportionate to the input (sizes of patches and messages), never wall-clock time: a row
 //! with pathological input simply has to finish.
 //!
-//! Inputs too big for a fixture file live here; the smaller injection cases are recorded
-//! cases under `tests/fixtures/hostile/`, replayed natively and through the `.wasm`.
+//! Inputs too big for a fixture file live here and in `recorded::hostile`, whose table is
+//! also run through the `.wasm` under resource limits (`host/tests/limits.rs`); the smaller
+//! injection cases are recorded cases under `tests/fixtures/hostile/`, replayed natively and
+//! through the `.wasm`.
 
 use aws_workload_identity::admission::{self, AdmissionError, Lookup, Outcome, Prepared};
 use aws_workload_identity::settings::{Settings, SettingsError};
@@ -16,9 +18,8 @@ use aws_workload_identity::trust::{self, RoleArn, Subject, TrustPolicy};
 use json_patch::PatchOperation;
 use serde_json::{Value, json};
 
-const ROLE: &str = "arn:aws:iam::111122223333:role/s3-reader";
-const ISSUER: &str = "https://oidc.example.com/abc123";
-const PROVIDER: &str = "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123";
+use recorded::hostile::{ISSUER, PROVIDER, ROLE};
+
 const SUB_KEY: &str = "oidc.example.com/abc123:sub";
 
 fn settings(value: Value) -> Prepared {
@@ -657,4 +658,43 @@ fn pathological_glob_in_the_sub_language() {
             }
         }
     }
+}
+
+/// The shared table of `recorded::hostile`, through Kubewarden's protocol natively: the same
+/// answers the `.wasm` must give under its limits.
+#[test]
+fn shared_hostile_rows_answer_natively() {
+    use aws_workload_identity::admission::ObjectRef;
+    use aws_workload_identity::kubewarden::Validator;
+
+    let mut wrong = Vec::new();
+    for (row, payload, cluster, accepted, text) in recorded::hostile::validate_rows() {
+        let lookup = |wanted: &ObjectRef| match cluster.iter().find(|o| wanted.matches(o)) {
+            Some(object) => Lookup::Found(object.clone()),
+            None => Lookup::NotFound,
+        };
+        let answer = Validator::new().validate(&payload, lookup);
+        let said = format!("{} {}", json!(answer.message), json!(answer.warnings));
+        if answer.accepted != accepted || !said.contains(&text) {
+            let shown: String = said.chars().take(600).collect();
+            wrong.push(format!(
+                "{row}: expected accepted={accepted} mentioning {text:?}, got accepted={} {shown}",
+                answer.accepted
+            ));
+        }
+        if said.len() > 64 << 10 {
+            wrong.push(format!(
+                "{row}: {} bytes of message and warnings",
+                said.len()
+            ));
+        }
+    }
+    for (row, settings, valid) in recorded::hostile::settings_rows() {
+        match Validator::new().validate_settings(settings.as_bytes()) {
+            Ok(_) if valid => {}
+            Err(message) if !valid && !message.is_empty() => {}
+            answer => wrong.push(format!("{row}: got {:.400}", format!("{answer:?}"))),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

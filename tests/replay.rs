@@ -30,15 +30,9 @@ fn replay(case: &Case) -> Result<(), String> {
     let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
     let cluster = case.cluster();
     let outcome = admission::decide(&prepared, request, |wanted| {
-        match cluster.get_resource(
-            &wanted.api_version,
-            &wanted.kind,
-            wanted.namespace.as_deref(),
-            &wanted.name,
-        ) {
-            Ok(object) => Lookup::Found(object.clone()),
-            Err(_) => Lookup::NotFound,
-        }
+        cluster
+            .find(wanted)
+            .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
     });
 
     let mut problems = Vec::new();

@@ -21,13 +21,9 @@ struct RecordedCluster(recorded::Cluster);
 impl awi::Cluster for RecordedCluster {
     fn get(&self, wanted: &awi::ObjectRef) -> Result<Value, String> {
         self.0
-            .get_resource(
-                &wanted.api_version,
-                &wanted.kind,
-                wanted.namespace.as_deref(),
-                &wanted.name,
-            )
+            .find(wanted)
             .cloned()
+            .ok_or_else(|| awi::cluster::not_found_message(wanted))
     }
 }
 
@@ -56,15 +52,9 @@ fn native(case: &Case) -> Result<Answer, String> {
     let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
     let cluster = case.cluster();
     let outcome = admission::decide(&prepared, request, |wanted| {
-        match cluster.get_resource(
-            &wanted.api_version,
-            &wanted.kind,
-            wanted.namespace.as_deref(),
-            &wanted.name,
-        ) {
-            Ok(object) => Lookup::Found(object.clone()),
-            Err(_) => Lookup::NotFound,
-        }
+        cluster
+            .find(wanted)
+            .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
     });
     let original = original_object(case);
     Ok(Answer {

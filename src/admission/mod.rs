@@ -23,57 +23,16 @@ pub mod prepared;
 pub mod trust_checks;
 
 use json_patch::Patch;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use awi_trust::json::{str_at, type_name};
+use awi_trust::json::type_name;
+pub use awi_trust::k8s::ObjectRef;
 
 use crate::mutation::{self, Credentials, PodRequest};
 use envelope::Request;
 pub use envelope::{AdmissionError, answer, parse_review, request_of, response};
 pub use prepared::{Prepared, SettingsCache};
 use trust_checks::Identity;
-
-/// A cluster object the policy needs to read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectRef {
-    pub api_version: String,
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl ObjectRef {
-    /// The ServiceAccount `namespace/name`.
-    pub fn service_account(namespace: &str, name: &str) -> ObjectRef {
-        ObjectRef {
-            api_version: "v1".to_string(),
-            kind: "ServiceAccount".to_string(),
-            namespace: Some(namespace.to_string()),
-            name: name.to_string(),
-        }
-    }
-
-    /// Whether `object` is the object this reference names.
-    pub fn matches(&self, object: &Value) -> bool {
-        let field = |path: &[&str]| str_at(object, path);
-        // Hosts may prune apiVersion/kind (field masks); name and namespace must match.
-        field(&["metadata", "name"]) == Some(self.name.as_str())
-            && field(&["metadata", "namespace"]) == self.namespace.as_deref()
-            && field(&["kind"]).is_none_or(|k| k == self.kind)
-            && field(&["apiVersion"]).is_none_or(|v| v == self.api_version)
-    }
-}
-
-impl std::fmt::Display for ObjectRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
-    }
-}
 
 /// What the host answered for one object named by [`needs`].
 #[derive(Debug, Clone, PartialEq)]

@@ -51,7 +51,7 @@ impl Subject {
 /// Whether a trust policy lets a subject assume a role, and why.
 ///
 /// Serialises as `{"allowed", "validDocument", "findings", "explanation"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
     pub allowed: bool,

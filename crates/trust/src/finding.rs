@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(Severity::High.as_str(), "high");
 /// assert_eq!(serde_json::to_string(&Severity::Critical).unwrap(), "\"critical\"");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -56,6 +56,11 @@ impl Severity {
             Severity::Low => "low",
             Severity::Info => "info",
         }
+    }
+
+    /// Whether this is `high` or worse (`error` and `critical` included).
+    pub fn is_high_or_above(self) -> bool {
+        self >= Severity::High
     }
 
     fn rank(self) -> u8 {
@@ -292,9 +297,10 @@ impl Code {
     }
 }
 
+/// Honours width and alignment, as `str` does.
 impl fmt::Display for Code {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -330,7 +336,7 @@ impl PartialEq<&str> for Code {
 ///
 /// Serialises as `{"code", "severity", "message", "statement"}` (the `awi trust check
 /// --output json` shape and the WIT `finding` record).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// What kind of problem; it fixes the severity.

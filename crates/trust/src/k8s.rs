@@ -1,7 +1,13 @@
 //! Kubernetes facts the whole product leans on: the DNS-1123 name grammars (namespaces,
-//! ServiceAccounts, volumes, annotation prefixes) and the bounds Kubernetes puts on projected
-//! token lifetimes. Ground floor: it imports nothing, so the trust engine, the settings and
-//! the Pod mutation can all use one definition.
+//! ServiceAccounts, volumes, annotation prefixes), the bounds Kubernetes puts on projected
+//! token lifetimes, and [`ObjectRef`], the name of a cluster object the policy reads. Ground
+//! floor: it imports only the JSON readers, so the trust engine, the settings, the Pod
+//! mutation, the admission layer and the `awi` host all use one definition.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::json::str_at;
 
 /// Kubernetes refuses projected token lifetimes below ten minutes.
 pub const MIN_TOKEN_EXPIRATION: i64 = 600;
@@ -30,4 +36,50 @@ pub fn is_dns_subdomain(s: &str) -> bool {
                 && !part.starts_with('-')
                 && !part.ends_with('-')
         })
+}
+
+/// A cluster object the policy needs to read (`admission.needs`, Kubewarden's
+/// `get_resource`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    /// `v1` for a ServiceAccount.
+    pub api_version: String,
+    /// `ServiceAccount`.
+    pub kind: String,
+    /// `None` for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// The ServiceAccount `namespace/name`.
+    pub fn service_account(namespace: &str, name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".to_string(),
+            kind: "ServiceAccount".to_string(),
+            namespace: Some(namespace.to_string()),
+            name: name.to_string(),
+        }
+    }
+
+    /// Whether `object` is the object this reference names. Objects without `apiVersion` or
+    /// `kind` (pruned by field masks) match on name and namespace alone.
+    pub fn matches(&self, object: &Value) -> bool {
+        let field = |path: &[&str]| str_at(object, path);
+        field(&["metadata", "name"]) == Some(self.name.as_str())
+            && field(&["metadata", "namespace"]) == self.namespace.as_deref()
+            && field(&["kind"]).is_none_or(|k| k == self.kind)
+            && field(&["apiVersion"]).is_none_or(|v| v == self.api_version)
+    }
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
 }
