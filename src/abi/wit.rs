@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::with_validator;
-use crate::admission::{self, Context, Prepared};
+use crate::admission::{self, Lookup, Prepared};
 use awi_trust as trust;
 
 wit_bindgen::generate!({
@@ -56,7 +56,7 @@ impl wit_admission::Guest for Policy {
         review: String,
         context: Vec<String>,
     ) -> Result<String, String> {
-        let settings = settings(&settings_json)?;
+        let prepared = settings(&settings_json)?;
         let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
         let request = admission::request_of(&review).map_err(|e| e.to_string())?;
         let objects = context
@@ -67,11 +67,13 @@ impl wit_admission::Guest for Policy {
                     .map_err(|e| format!("context[{i}]: not valid JSON: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let context = Context {
-            objects,
-            failures: Vec::new(),
-        };
-        let outcome = admission::review(&settings, request, &context);
+        // The host read what `needs` named; an object it did not pass does not exist.
+        let outcome = admission::decide(&prepared, request, |wanted| {
+            objects
+                .iter()
+                .find(|object| wanted.matches(object))
+                .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
+        });
         Ok(admission::answer(&review, &outcome).to_string())
     }
 

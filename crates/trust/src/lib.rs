@@ -100,7 +100,7 @@ pub enum TrustError {
     Template(String),
     /// The admitted subject set is too complex to compute within the engine's bounds.
     #[error("who can assume: {0}")]
-    Analysis(String),
+    Analysis(#[from] language::LanguageError),
 }
 
 /// A trust policy parsed once and evaluated many times (the admission layer keeps parsed
@@ -227,7 +227,7 @@ impl TrustPolicy {
             });
         }
         let target = subjects::Target::new(Some(role), issuer, Some(audience));
-        subjects::admitted(&self.document, &target).map_err(|e| TrustError::Analysis(e.to_string()))
+        Ok(subjects::admitted(&self.document, &target)?)
     }
 }
 
