@@ -19,12 +19,17 @@ use crate::mutation;
 /// SDK's field names and `null` for absent members: the answer of the waPC `validate` call.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ValidationResponse {
+    /// Whether the request is admitted.
     pub accepted: bool,
+    /// Why it was rejected.
     pub message: Option<String>,
+    /// HTTP status code of a rejection.
     pub code: Option<u16>,
     /// The whole object after the mutation; `None` when unchanged.
     pub mutated_object: Option<Value>,
+    /// Never set by this policy.
     pub audit_annotations: Option<BTreeMap<String, String>>,
+    /// Admission warnings; `None` when there are none.
     pub warnings: Option<Vec<String>>,
 }
 
@@ -94,6 +99,7 @@ impl<'de> Deserialize<'de> for Payload<'de> {
 }
 
 impl Validator {
+    /// A validator with an empty settings cache.
     pub fn new() -> Validator {
         Validator::default()
     }

@@ -20,6 +20,7 @@
 //! The core does no I/O: the glue reads the objects named by [`admission::needs`] through
 //! the lookup it hands to [`admission::decide`].
 
+#![warn(missing_docs)]
 // Nothing on an input path may panic; the unit tests may.
 #![cfg_attr(
     not(test),

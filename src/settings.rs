@@ -18,15 +18,24 @@ use awi_trust::json::type_name;
 use awi_trust::k8s::{MAX_TOKEN_EXPIRATION, MIN_TOKEN_EXPIRATION, is_dns_label, is_dns_subdomain};
 use awi_trust::{self as trust, Finding, RoleArn, Severity, TrustError, TrustPolicy};
 
+/// Default `annotationPrefix`.
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "eks.amazonaws.com";
+/// Default `tokenAudience`: the STS audience.
 pub const DEFAULT_TOKEN_AUDIENCE: &str = awi_trust::STS_AUDIENCE;
+/// Default `tokenMountPath`.
 pub const DEFAULT_TOKEN_MOUNT_PATH: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
+/// Default `tokenExpiration` in seconds (one day).
 pub const DEFAULT_TOKEN_EXPIRATION: i64 = 86400;
 
+/// Default `containerCredentials.audience`.
 pub const DEFAULT_CC_AUDIENCE: &str = "pods.eks.amazonaws.com";
+/// Default `containerCredentials.mountPath`.
 pub const DEFAULT_CC_MOUNT_PATH: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount";
+/// Default `containerCredentials.volumeName`.
 pub const DEFAULT_CC_VOLUME_NAME: &str = "eks-pod-identity-token";
+/// Default `containerCredentials.tokenPath`.
 pub const DEFAULT_CC_TOKEN_PATH: &str = "eks-pod-identity-token";
+/// Default `containerCredentials.fullUri`: the EKS Pod Identity agent.
 pub const DEFAULT_CC_FULL_URI: &str = "http://169.254.170.23/v1/credentials";
 
 /// All settings of the policy. Field docs name the reference webhook flag they replace.
@@ -93,11 +102,15 @@ impl Default for Settings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountRole {
+    /// The role (an ARN, or a role name with `composeRoleArn`).
     pub role_arn: String,
+    /// Overrides `tokenAudience`.
     #[serde(default)]
     pub audience: Option<String>,
+    /// Overrides `stsRegionalEndpoints`.
     #[serde(default)]
     pub sts_regional_endpoints: Option<bool>,
+    /// Overrides `tokenExpiration`.
     #[serde(default)]
     pub token_expiration: Option<i64>,
 }
@@ -106,7 +119,9 @@ pub struct ServiceAccountRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComposeRoleArn {
+    /// The 12-digit account of bare role names.
     pub account_id: String,
+    /// Their partition; `aws` when omitted.
     #[serde(default = "default_partition")]
     pub partition: String,
 }
@@ -119,11 +134,17 @@ fn default_partition() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ContainerCredentials {
+    /// The ServiceAccounts served in this mode.
     pub identities: Vec<Identity>,
+    /// Audience of the projected token.
     pub audience: String,
+    /// Where the token volume is mounted.
     pub mount_path: String,
+    /// Name of the token volume.
     pub volume_name: String,
+    /// File name of the token in the volume.
     pub token_path: String,
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
     pub full_uri: String,
 }
 
@@ -153,7 +174,9 @@ impl ContainerCredentials {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Identity {
+    /// The ServiceAccount's namespace.
     pub namespace: String,
+    /// The ServiceAccount's name.
     pub service_account: String,
 }
 

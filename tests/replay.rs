@@ -6,9 +6,12 @@
 
 use std::path::Path;
 
-use aws_workload_identity::admission::{self, Lookup, Prepared};
+use aws_workload_identity::admission::{self, Prepared};
 use json_patch::PatchOperation;
 use recorded::Case;
+
+#[path = "support/native.rs"]
+mod native;
 
 fn replay(case: &Case) -> Result<(), String> {
     let prepared = Prepared::parse(&case.settings_json());
@@ -28,12 +31,7 @@ fn replay(case: &Case) -> Result<(), String> {
         }
     };
     let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
-    let cluster = case.cluster();
-    let outcome = admission::decide(&prepared, request, |wanted| {
-        cluster
-            .find(wanted)
-            .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
-    });
+    let outcome = native::decide(case, &prepared)?;
 
     let mut problems = Vec::new();
     if outcome.allowed != case.expect.allowed {

@@ -6,11 +6,13 @@
 //! Each test goes through all cases and reports every failing file, not just the first.
 
 mod common;
+#[path = "../../tests/support/native.rs"]
+mod native;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aws_workload_identity::admission::{self, Lookup, Prepared};
+use aws_workload_identity::admission::Prepared;
 use base64::Engine as _;
 use recorded::Case;
 use serde_json::Value;
@@ -49,13 +51,7 @@ fn original_object(case: &Case) -> Value {
 /// The core crate called directly: `admission::decide`, as both glues do.
 fn native(case: &Case) -> Result<Answer, String> {
     let prepared = Prepared::parse(&case.settings_json()).map_err(|e| e.to_string())?;
-    let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
-    let cluster = case.cluster();
-    let outcome = admission::decide(&prepared, request, |wanted| {
-        cluster
-            .find(wanted)
-            .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
-    });
+    let outcome = native::decide(case, &prepared)?;
     let original = original_object(case);
     Ok(Answer {
         allowed: outcome.allowed,

@@ -20,6 +20,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod hostile;
 
@@ -46,6 +47,7 @@ pub struct Case {
     /// The objects that exist in the cluster; anything else is not found.
     #[serde(default)]
     pub cluster: Vec<Value>,
+    /// The answer expected.
     pub expect: Expect,
 }
 
@@ -53,6 +55,7 @@ pub struct Case {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Expect {
+    /// Whether the request is admitted.
     pub allowed: bool,
     /// The mutated Pod; absent when the object must be admitted unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,6 +145,7 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The cluster of a case: the objects that exist.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cluster {
+    /// The objects, as the cluster returns them.
     pub objects: Vec<Value>,
 }
 

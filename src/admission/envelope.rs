@@ -13,8 +13,10 @@ use super::Outcome;
 /// Input that is not an admission request the policy can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AdmissionError {
+    /// The text is not JSON; the parser's message.
     #[error("admission review: not valid JSON: {0}")]
     NotJson(String),
+    /// JSON, but not an AdmissionReview or AdmissionRequest; what is wrong.
     #[error("admission review: {0}")]
     Malformed(String),
 }

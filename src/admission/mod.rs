@@ -70,6 +70,7 @@ impl Context {
 /// The policy's answer to one admission request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Outcome {
+    /// Whether the request is admitted.
     pub allowed: bool,
     /// Why the request was rejected.
     pub message: Option<String>,

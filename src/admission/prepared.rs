@@ -136,6 +136,7 @@ pub struct SettingsCache {
 }
 
 impl SettingsCache {
+    /// An empty cache.
     pub fn new() -> SettingsCache {
         SettingsCache::default()
     }

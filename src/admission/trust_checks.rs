@@ -28,6 +28,7 @@ use crate::settings::{Settings, TrustValidation};
 pub struct ServiceAccountReport {
     /// Set when `enforce` rejects the ServiceAccount.
     pub rejection: Option<String>,
+    /// Problems that do not reject, as admission warnings.
     pub warnings: Vec<String>,
 }
 
@@ -43,9 +44,13 @@ struct Problems {
 /// The ServiceAccount whose role is checked, and the audience its tokens carry.
 #[derive(Debug, Clone, Copy)]
 pub struct Identity<'a> {
+    /// The ServiceAccount's namespace.
     pub namespace: &'a str,
+    /// The ServiceAccount's name.
     pub name: &'a str,
+    /// The role it is given, as composed from its annotation.
     pub role_arn: &'a str,
+    /// The audience of its tokens.
     pub audience: &'a str,
 }
 
