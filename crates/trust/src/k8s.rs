@@ -38,6 +38,38 @@ pub fn is_dns_subdomain(s: &str) -> bool {
         })
 }
 
+/// A namespace or ServiceAccount name that Kubernetes would refuse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {value:?} is not valid: expected {expected}")]
+pub struct InvalidName {
+    /// `namespace` or `ServiceAccount name`.
+    pub what: &'static str,
+    /// The name as given.
+    pub value: String,
+    /// The grammar it breaks.
+    pub expected: &'static str,
+}
+
+/// Refuses names that no ServiceAccount can have: a `:` or `*` in them would forge a
+/// different `sub`.
+pub fn check_names(namespace: &str, service_account: &str) -> Result<(), InvalidName> {
+    if !is_dns_label(namespace) {
+        return Err(InvalidName {
+            what: "namespace",
+            value: namespace.to_string(),
+            expected: "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
+        });
+    }
+    if !is_dns_subdomain(service_account) {
+        return Err(InvalidName {
+            what: "ServiceAccount name",
+            value: service_account.to_string(),
+            expected: "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
+        });
+    }
+    Ok(())
+}
+
 /// A cluster object the policy needs to read (`admission.needs`, Kubewarden's
 /// `get_resource`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -89,12 +89,8 @@ pub enum TrustError {
     #[error("trust policy: {0}")]
     Unreadable(String),
     /// A namespace or ServiceAccount name that Kubernetes would refuse.
-    #[error("{what} {value:?} is not valid: expected {expected}")]
-    InvalidName {
-        what: &'static str,
-        value: String,
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    InvalidName(#[from] k8s::InvalidName),
     /// The template or cluster object cannot be used.
     #[error("trust policy template: {0}")]
     Template(String),
@@ -316,22 +312,7 @@ pub fn who(
     Ok(p.admitted(&role, issuer, audience)?.lines())
 }
 
-/// Refuses names that no ServiceAccount can have: a `:` or `*` in them would forge a
-/// different `sub`.
+/// Refuses names that no ServiceAccount can have ([`k8s::check_names`]).
 pub fn check_names(namespace: &str, service_account: &str) -> Result<(), TrustError> {
-    if !k8s::is_dns_label(namespace) {
-        return Err(TrustError::InvalidName {
-            what: "namespace",
-            value: namespace.to_string(),
-            expected: "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
-        });
-    }
-    if !k8s::is_dns_subdomain(service_account) {
-        return Err(TrustError::InvalidName {
-            what: "ServiceAccount name",
-            value: service_account.to_string(),
-            expected: "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
-        });
-    }
-    Ok(())
+    Ok(k8s::check_names(namespace, service_account)?)
 }

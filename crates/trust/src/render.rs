@@ -51,7 +51,7 @@ pub fn render(
     namespace: &str,
     service_account: &str,
 ) -> Result<String, TrustError> {
-    super::check_names(namespace, service_account)?;
+    crate::k8s::check_names(namespace, service_account)?;
     let mut policy = find_template(template)?;
     let mut replaced = 0usize;
     let mut stack = vec![&mut policy];
