@@ -1,48 +1,31 @@
 //! Kubewarden's protocol, natively: the `validate` call on its payload bytes and the
-//! `validate_settings` call, answered with Kubewarden's `ValidationResponse`.
+//! `validate_settings` call, answered with the policy SDK's own `ValidationResponse` and
+//! `SettingsValidationResponse` (the SDK without its default features, so natively too).
 //!
 //! Kept out of the admission core (which knows nothing of Kubewarden) and out of the wasm32
 //! glue (which only answers the host capability), so that the whole per-request work of a
 //! Kubewarden call is compiled and measured natively. The waPC glue in `abi` holds a
 //! [`Validator`] and maps Kubewarden's `get_resource` answers to [`Lookup`].
 
-use std::collections::BTreeMap;
-
-use serde::{Deserialize, Serialize};
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::admission::{self, Lookup, ObjectRef, SettingsCache};
 use crate::mutation;
 
-/// Kubewarden's `ValidationResponse` (policy SDK `response::ValidationResponse`), with the
-/// SDK's field names and `null` for absent members: the answer of the waPC `validate` call.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ValidationResponse {
-    /// Whether the request is admitted.
-    pub accepted: bool,
-    /// Why it was rejected.
-    pub message: Option<String>,
-    /// HTTP status code of a rejection.
-    pub code: Option<u16>,
-    /// The whole object after the mutation; `None` when unchanged.
-    pub mutated_object: Option<Value>,
-    /// Never set by this policy.
-    pub audit_annotations: Option<BTreeMap<String, String>>,
-    /// Admission warnings; `None` when there are none.
-    pub warnings: Option<Vec<String>>,
-}
-
-impl ValidationResponse {
-    /// A request the policy cannot read: rejected with code 400. An error would become an
-    /// HTTP 500 on the host instead.
-    fn unreadable(message: String) -> ValidationResponse {
-        ValidationResponse {
-            accepted: false,
-            message: Some(message),
-            code: Some(400),
-            ..ValidationResponse::default()
-        }
+/// A request the policy cannot read: rejected with code 400. An error would become an HTTP
+/// 500 on the host instead.
+fn unreadable(message: String) -> ValidationResponse {
+    ValidationResponse {
+        accepted: false,
+        message: Some(message),
+        code: Some(400),
+        mutated_object: None,
+        audit_annotations: None,
+        warnings: None,
     }
 }
 
@@ -120,17 +103,31 @@ impl Validator {
         payload: &[u8],
         lookup: impl FnMut(&ObjectRef) -> Lookup,
     ) -> ValidationResponse {
-        self.answer(payload, lookup)
-            .unwrap_or_else(ValidationResponse::unreadable)
+        self.answer(payload, lookup).unwrap_or_else(unreadable)
     }
 
-    /// Kubewarden's `validate_settings` call on the settings JSON: `Ok` with the deploy-time
-    /// warnings (high or critical findings of the configured trust policies), or why the
-    /// settings are refused.
-    pub fn validate_settings(&mut self, payload: &[u8]) -> Result<Vec<String>, String> {
-        let text = std::str::from_utf8(payload).map_err(|e| format!("settings: not UTF-8: {e}"))?;
-        let prepared = self.settings.get(text).map_err(|e| e.to_string())?;
-        Ok(prepared.deploy_warnings())
+    /// Kubewarden's `validate_settings` call on the settings JSON: valid, with the
+    /// deploy-time warnings (high or critical findings of the configured trust policies) as
+    /// the message, or refused with why.
+    pub fn validate_settings(&mut self, payload: &[u8]) -> SettingsValidationResponse {
+        let prepared = std::str::from_utf8(payload)
+            .map_err(|e| format!("settings: not UTF-8: {e}"))
+            .and_then(|text| self.settings.get(text).map_err(|e| e.to_string()));
+        match prepared {
+            Ok(prepared) => {
+                // Valid, but a configured trust policy that is too open is worth seeing at
+                // deploy time.
+                let warnings = prepared.deploy_warnings();
+                SettingsValidationResponse {
+                    valid: true,
+                    message: (!warnings.is_empty()).then(|| warnings.join("; ")),
+                }
+            }
+            Err(message) => SettingsValidationResponse {
+                valid: false,
+                message: Some(message),
+            },
+        }
     }
 
     fn answer(
@@ -223,7 +220,7 @@ mod tests {
         assert!(!bad.accepted);
         assert_eq!(bad.code, Some(400));
         let again = validator.validate(&payload(json!({"region": "eu-west-1"})), service_account);
-        assert_eq!(again, second);
+        assert_eq!(json!(again), json!(second));
     }
 
     #[test]

@@ -7,7 +7,6 @@
 //! means. It is called with the cache disabled: a ServiceAccount annotated a moment before
 //! its Pod is created must be seen.
 
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
 use serde_json::json;
 
@@ -58,16 +57,6 @@ fn get_resource(wanted: &ObjectRef) -> Lookup {
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
-    let response = match with_validator(|validator| validator.validate_settings(payload)) {
-        // Valid, but a configured trust policy that is too open is worth seeing at deploy time.
-        Ok(warnings) => SettingsValidationResponse {
-            valid: true,
-            message: (!warnings.is_empty()).then(|| warnings.join("; ")),
-        },
-        Err(message) => SettingsValidationResponse {
-            valid: false,
-            message: Some(message),
-        },
-    };
+    let response = with_validator(|validator| validator.validate_settings(payload));
     Ok(serde_json::to_vec(&response)?)
 }
