@@ -61,6 +61,7 @@ pub mod arn;
 pub mod classify;
 pub mod condition;
 pub mod document;
+pub mod error;
 pub mod evaluate;
 pub mod finding;
 pub mod glob;
@@ -74,30 +75,11 @@ use serde_json::Value;
 
 pub use arn::{ArnError, OidcProviderArn, RoleArn};
 pub use document::Document;
+pub use error::TrustError;
 pub use evaluate::{STS_AUDIENCE, Subject, Verdict};
 pub use finding::{Code, Finding, Severity};
 pub use render::{OidcProvider, oidc_provider_config, render};
 pub use subjects::Admitted;
-
-/// Inputs that cannot be used at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TrustError {
-    /// The role ARN does not follow its grammar.
-    #[error(transparent)]
-    RoleArn(#[from] ArnError),
-    /// No JSON object could be read from the policy text.
-    #[error("trust policy: {0}")]
-    Unreadable(String),
-    /// A namespace or ServiceAccount name that Kubernetes would refuse.
-    #[error(transparent)]
-    InvalidName(#[from] k8s::InvalidName),
-    /// The template or cluster object cannot be used.
-    #[error("trust policy template: {0}")]
-    Template(String),
-    /// The admitted subject set is too complex to compute within the engine's bounds.
-    #[error("who can assume: {0}")]
-    Analysis(#[from] language::LanguageError),
-}
 
 /// A trust policy parsed once and evaluated many times (the admission layer keeps parsed
 /// policies from its settings).

@@ -9,8 +9,8 @@
 
 use serde_json::Value;
 
-use super::TrustError;
 use super::lint::PLACEHOLDERS;
+use crate::error::TrustError;
 use crate::json::type_name;
 use crate::source::parse_strict;
 use serde::{Deserialize, Serialize};
