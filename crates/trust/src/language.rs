@@ -1751,11 +1751,13 @@ mod tests {
                 match &set {
                     SubjectSet::Nobody => prop_assert!(!admitted, "{}", s),
                     SubjectSet::Unrestricted => {
-                        // Co-finite: whatever is refused is in the finite complement.
+                        // Co-finite: whatever is refused is in the finite complement. (By
+                        // membership: the complement of `?????*` has more words than an
+                        // enumeration lists.)
                         let missing = shape.difference(&lang).unwrap();
                         prop_assert!(missing.is_finite());
                         if !admitted {
-                            prop_assert!(missing.words(ENUMERATION_LIMIT).contains(&s));
+                            prop_assert!(missing.contains(&s), "{}", s);
                         }
                     }
                     SubjectSet::UnboundedNamespaces { namespaces, .. } => {
