@@ -55,7 +55,7 @@ pub use cluster::{Cluster, ObjectRef, Objects};
 pub use component::{WitInstance, WitPolicy};
 pub use componentize::{componentize, wapc_stub_adapter};
 pub use engine::{EpochTicker, Limits, default_cache_dir, new_engine, new_engine_with_epochs};
-pub use policy::{EMBEDDED_MODULE, Policy, default_module_path};
+pub use policy::{EMBEDDED_MODULE, KUBEWARDEN_TIMEOUT, Policy, default_module_path};
 pub use registry::{Credentials, Reference, Registry, RegistryError, Sources};
 pub use wapc::{SettingsValidation, ValidationResponse, WapcInstance, WapcPolicy};
 /// The wasmtime this crate is built on, for callers that need its types.
