@@ -23,7 +23,7 @@ use crate::Error;
 use crate::cluster::Cluster;
 use crate::component::{WitInstance, WitPolicy, componentize};
 use crate::engine::{EpochTicker, Limits};
-use crate::wapc::{WapcInstance, WapcPolicy};
+use crate::wapc::{AdmissionAnswer, WapcInstance, WapcPolicy};
 
 /// How long a Kubewarden policy server lets one evaluation run by default (its policy
 /// timeout) before it interrupts the policy.
@@ -216,7 +216,9 @@ impl Policy {
                 accepted: false,
                 message: Some(format!("internal server error: {message}")),
                 code: Some(500),
-                ..Default::default()
+                mutated_object: None,
+                audit_annotations: None,
+                warnings: None,
             },
             Err(e) => return Err(e),
         };
