@@ -167,12 +167,8 @@ enum Authority {
 impl Sources {
     /// Reads a `sources.yml` (YAML or JSON).
     pub fn from_file(path: &Path) -> Result<Sources, RegistryError> {
-        let problem = |problem: String| RegistryError::Options {
-            path: path.to_path_buf(),
-            problem,
-        };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+        let problem = |problem: String| options_problem(path, problem);
+        let text = read_options(path)?;
         let file: SourcesFile = if text.trim().is_empty() {
             SourcesFile::default()
         } else {
@@ -213,6 +209,19 @@ impl Sources {
     }
 }
 
+/// A problem with the options file at `path`.
+fn options_problem(path: &Path, problem: String) -> RegistryError {
+    RegistryError::Options {
+        path: path.to_path_buf(),
+        problem,
+    }
+}
+
+/// The text of an options file (`--sources-path`, `--docker-config-json-path`).
+fn read_options(path: &Path) -> Result<String, RegistryError> {
+    std::fs::read_to_string(path).map_err(|e| options_problem(path, format!("cannot read: {e}")))
+}
+
 /// A PEM certificate starts with its armour; anything else is taken as DER (an ASN.1
 /// SEQUENCE), which rustls checks when the client is built.
 fn certificate(data: Vec<u8>) -> Option<Certificate> {
@@ -251,12 +260,8 @@ struct DockerAuth {
 impl Credentials {
     /// Reads a Docker `config.json`.
     pub fn from_file(path: &Path) -> Result<Credentials, RegistryError> {
-        let problem = |problem: String| RegistryError::Options {
-            path: path.to_path_buf(),
-            problem,
-        };
-        let text =
-            std::fs::read_to_string(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+        let problem = |problem: String| options_problem(path, problem);
+        let text = read_options(path)?;
         let config: DockerConfig = serde_json::from_str(&text)
             .map_err(|e| problem(format!("not a Docker config.json: {e}")))?;
         let mut by_host = HashMap::new();
