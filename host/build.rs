@@ -194,7 +194,9 @@ fn check_target_installed() {
         .status()
         .is_ok_and(|status| status.success());
     if added && target_installed() {
-        println!("cargo::warning=added the Rust target {GUEST_TARGET} (rust-toolchain.toml names it)");
+        println!(
+            "cargo::warning=added the Rust target {GUEST_TARGET} (rust-toolchain.toml names it)"
+        );
         return;
     }
     fail(&format!(

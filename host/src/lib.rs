@@ -42,6 +42,7 @@ use serde_json::Value;
 pub mod cluster;
 pub mod component;
 pub mod engine;
+pub mod identity;
 pub mod policy;
 pub mod registry;
 pub mod wapc;
