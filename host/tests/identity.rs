@@ -2,13 +2,15 @@
 //! tokens: RSA keys are made here, Kubernetes projected-token claim sets are signed with them,
 //! and the `awi` binary (with the policy module it was built with) judges them.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::cli::{Run, assert_bad_input, run, scratch};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use rsa::PrivateKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -128,17 +130,6 @@ fn exact_policy() -> Value {
     trust_policy("StringEquals", "system:serviceaccount:payments:api")
 }
 
-/// A fresh directory for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root()
-        .join("target")
-        .join("awi-test-scratch")
-        .join(format!("identity-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let file = dir.join(name);
     if let Some(parent) = file.parent() {
@@ -146,50 +137,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     }
     std::fs::write(&file, text).unwrap();
     file.to_str().unwrap().to_string()
-}
-
-// ---- running awi ----------------------------------------------------------------------
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the host crate lives in the workspace")
-        .to_path_buf()
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run<S: AsRef<str>>(args: &[S]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_awi"))
-        .current_dir(root())
-        .env(
-            "AWI_CACHE_DIR",
-            root().join("target").join("awi-test-cache"),
-        )
-        .args(args.iter().map(AsRef::as_ref))
-        .output()
-        .expect("awi runs");
-    Run {
-        code: output.status.code().expect("awi exits with a code"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn assert_bad_input<S: AsRef<str> + std::fmt::Debug>(args: &[S], needle: &str) {
-    let r = run(args);
-    assert_eq!(
-        r.code, 2,
-        "{args:?}\nstdout: {}\nstderr: {}",
-        r.stdout, r.stderr
-    );
-    assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {:?}", r.stderr);
-    assert!(r.stderr.starts_with("awi: "), "{}", r.stderr);
-    assert!(r.stderr.contains(needle), "{:?} lacks {needle:?}", r.stderr);
 }
 
 /// The files of one explanation.
@@ -206,7 +153,7 @@ impl Case {
     }
 
     fn with(name: &str, token: &str, policy: &Value, jwks: &Value) -> Case {
-        let dir = scratch(name);
+        let dir = scratch(&format!("identity-{name}"));
         Case {
             token: write(&dir, "token", &format!("{token}\n")),
             policy: write(&dir, "policy.json", &policy.to_string()),
@@ -679,7 +626,7 @@ fn setup_args(out_dir: &str, jwks: &str) -> Vec<String> {
 
 #[test]
 fn setup_with_an_issuer_writes_documents_oidc_check_accepts() {
-    let dir = scratch("setup");
+    let dir = scratch("identity-setup");
     let jwks_file = write(&dir, "cluster-jwks.json", &jwks().to_string());
     let published = dir.join("published");
     let r = run(&setup_args(published.to_str().unwrap(), &jwks_file));
@@ -748,7 +695,7 @@ fn setup_with_an_issuer_writes_documents_oidc_check_accepts() {
 
 #[test]
 fn setup_with_an_issuer_bad_input_exits_2() {
-    let dir = scratch("setup-bad");
+    let dir = scratch("identity-setup-bad");
     let good = write(&dir, "jwks.json", &jwks().to_string());
     let out = dir.join("out");
     let out = out.to_str().unwrap();
@@ -793,7 +740,7 @@ fn setup_with_an_issuer_bad_input_exits_2() {
 
 /// Publishes the documents of a good issuer, changed by `plant`, and checks them.
 fn check_planted(name: &str, plant: impl Fn(&mut Value, &mut Value)) -> Value {
-    let dir = scratch(&format!("planted-{name}"));
+    let dir = scratch(&format!("identity-planted-{name}"));
     let mut discovery = json!({
         "issuer": ISSUER,
         "jwks_uri": format!("{ISSUER}/openid/v1/jwks"),
@@ -952,7 +899,7 @@ planted!(
 
 #[test]
 fn oidc_check_with_explicit_files_and_bad_input() {
-    let dir = scratch("oidc-files");
+    let dir = scratch("identity-oidc-files");
     let jwks_file = write(&dir, "jwks.json", &jwks().to_string());
     let r = run(&["oidc", "check", "--jwks", &jwks_file]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

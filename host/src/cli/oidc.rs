@@ -27,6 +27,12 @@ pub fn read_jwks(path: &Path, flag: &str) -> Outcome<Jwks> {
     Jwks::parse(&text).map_err(|e| Failure::input(format!("{flag} {}: {e}", path.display())))
 }
 
+/// Reads a JSON document (a discovery document); not JSON is bad input.
+pub fn read_json(path: &Path, what: &str) -> Outcome<Value> {
+    let text = read_text(path, what)?;
+    parse_json(&text, &format!("{what} {}", path.display()))
+}
+
 pub struct IssuerSetupArgs<'a> {
     pub issuer: &'a str,
     pub jwks: &'a Path,
@@ -260,16 +266,10 @@ pub fn check(args: &CheckArgs) -> Outcome<Printed> {
         }
         (None, None) => None,
     };
-    let discovery = match &discovery_file {
-        Some(file) => {
-            let text = read_text(file, "discovery document")?;
-            Some(parse_json(
-                &text,
-                &format!("discovery document {}", file.display()),
-            )?)
-        }
-        None => None,
-    };
+    let discovery = discovery_file
+        .as_deref()
+        .map(|file| read_json(file, "discovery document"))
+        .transpose()?;
     let issuer = match (args.issuer, &discovery) {
         (Some(flag), _) => Some(issuer_flag(flag)?),
         (None, Some(document)) => {

@@ -15,9 +15,8 @@ use serde_json::{Map, Value, json};
 
 use super::arn::parse_role_arn;
 use super::error::{EXIT_NO, Failure, Outcome};
-use super::input::{parse_json, read_text};
 use super::model::{Module, Subject, Verdict};
-use super::oidc::{issuer_flag, read_jwks};
+use super::oidc::{issuer_flag, read_json, read_jwks};
 use super::trust::{Format, Printed, read_policy, role_arn_flag};
 
 pub struct ExplainArgs<'a> {
@@ -61,16 +60,10 @@ pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> 
     let text = read_token(args.token)?;
     let jwks = read_jwks(args.jwks, "--jwks")?;
     let policy = read_policy(args.policy, "--policy")?;
-    let discovery = match args.discovery {
-        Some(file) => {
-            let text = read_text(file, "--discovery")?;
-            Some(parse_json(
-                &text,
-                &format!("--discovery {}", file.display()),
-            )?)
-        }
-        None => None,
-    };
+    let discovery = args
+        .discovery
+        .map(|file| read_json(file, "--discovery"))
+        .transpose()?;
     let provider_arn = format!(
         "arn:{}:iam::{}:oidc-provider/{}",
         role.partition,

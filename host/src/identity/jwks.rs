@@ -19,8 +19,8 @@ pub struct Jwks {
 pub enum JwksError {
     #[error("not valid JSON: {0}")]
     NotJson(String),
-    #[error("not a JWKS: expected an object with a \"keys\" array, found {0}")]
-    NotAnObject(&'static str),
+    #[error("not a JWKS: expected an object with a \"keys\" array")]
+    NotAnObject,
     #[error("not a JWKS: the \"keys\" member is missing or not an array")]
     NoKeysArray,
 }
@@ -78,7 +78,7 @@ impl Jwks {
         let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
             .map_err(|e| JwksError::NotJson(e.to_string()))?;
         let Value::Object(mut map) = value else {
-            return Err(JwksError::NotAnObject(kind_of(&value)));
+            return Err(JwksError::NotAnObject);
         };
         match map.remove("keys") {
             Some(Value::Array(keys)) => Ok(Jwks { keys }),
@@ -156,12 +156,7 @@ fn assess_key(key: &Value) -> Result<RsaKey, Vec<KeyProblem>> {
 fn unsigned_integer(key: &Map<String, Value>, field: &str) -> Result<Vec<u8>, String> {
     let text = match key.get(field) {
         Some(Value::String(text)) => text,
-        Some(other) => {
-            return Err(format!(
-                "is {}, expected a base64url string",
-                kind_of(other)
-            ));
-        }
+        Some(other) => return Err(format!("is {other}, expected a base64url string")),
         None => return Err("is missing".to_string()),
     };
     let bytes = URL_SAFE_NO_PAD
@@ -204,17 +199,6 @@ fn text_of(value: &Value) -> String {
     value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_string)
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
@@ -272,7 +256,7 @@ mod tests {
     #[test]
     fn not_a_jwks() {
         assert!(matches!(Jwks::parse("{"), Err(JwksError::NotJson(_))));
-        assert!(matches!(Jwks::parse("[]"), Err(JwksError::NotAnObject(_))));
+        assert_eq!(Jwks::parse("[]"), Err(JwksError::NotAnObject));
         assert_eq!(Jwks::parse("{}"), Err(JwksError::NoKeysArray));
     }
 }
