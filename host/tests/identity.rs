@@ -266,7 +266,7 @@ fn a_valid_token_is_allowed() {
     );
     assert!(
         text.stdout
-            .contains("note: kubernetes.io are not condition keys"),
+            .contains("note: not part of the decision: kubernetes.io (STS gives"),
         "{}",
         text.stdout
     );

@@ -104,7 +104,7 @@ enum Command {
         #[arg(long, value_name = "DIR", requires = "issuer")]
         out_dir: Option<PathBuf>,
         /// Audience of the ServiceAccount tokens (the OIDC provider's client ID), with --issuer.
-        #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
+        #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE, conflicts_with = "cluster")]
         audience: String,
         #[arg(long, short = 'n', value_name = "NS")]
         namespace: String,

@@ -280,7 +280,7 @@ fn text_of(e: &Explanation, now: i64) -> String {
         if !undecided.is_empty() {
             let _ = writeln!(
                 out,
-                "note: {} are not condition keys of the decision (STS gives a trust policy only :sub and :aud of this provider)",
+                "note: not part of the decision: {} (STS gives a trust policy only the :sub and :aud of this provider)",
                 undecided.join(", ")
             );
         }
