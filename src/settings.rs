@@ -4,42 +4,39 @@
 //! webhook flags. Unknown keys are refused, because a typo (`tokenExpiraton`) must not
 //! silently switch a feature off. [`Settings::parse`] turns JSON into settings (type errors
 //! name the key), [`Settings::validate`] checks the values and names every bad key with what
-//! is accepted.
+//! is accepted. The settings are plain data: what admission derives from them (parsed trust
+//! policies) lives in `admission::Prepared`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::trust::{self, Finding, RoleArn, Severity, TrustPolicy};
+pub use awi_trust::OidcProvider;
+use awi_trust::arn::{PARTITIONS, is_account_id};
+use awi_trust::json::type_name;
+use awi_trust::k8s::{MAX_TOKEN_EXPIRATION, MIN_TOKEN_EXPIRATION, is_dns_label, is_dns_subdomain};
+use awi_trust::{self as trust, Finding, RoleArn, Severity, TrustError, TrustPolicy};
 
-/// Kubernetes refuses projected token lifetimes below ten minutes.
-pub const MIN_TOKEN_EXPIRATION: i64 = 600;
-/// Kubernetes refuses projected token lifetimes above 2^32 seconds.
-pub const MAX_TOKEN_EXPIRATION: i64 = 1 << 32;
-
+/// Default `annotationPrefix`.
 pub const DEFAULT_ANNOTATION_PREFIX: &str = "eks.amazonaws.com";
-pub const DEFAULT_TOKEN_AUDIENCE: &str = "sts.amazonaws.com";
+/// Default `tokenAudience`: the STS audience.
+pub const DEFAULT_TOKEN_AUDIENCE: &str = awi_trust::STS_AUDIENCE;
+/// Default `tokenMountPath`.
 pub const DEFAULT_TOKEN_MOUNT_PATH: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
+/// Default `tokenExpiration` in seconds (one day).
 pub const DEFAULT_TOKEN_EXPIRATION: i64 = 86400;
 
+/// Default `containerCredentials.audience`.
 pub const DEFAULT_CC_AUDIENCE: &str = "pods.eks.amazonaws.com";
+/// Default `containerCredentials.mountPath`.
 pub const DEFAULT_CC_MOUNT_PATH: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount";
+/// Default `containerCredentials.volumeName`.
 pub const DEFAULT_CC_VOLUME_NAME: &str = "eks-pod-identity-token";
+/// Default `containerCredentials.tokenPath`.
 pub const DEFAULT_CC_TOKEN_PATH: &str = "eks-pod-identity-token";
+/// Default `containerCredentials.fullUri`: the EKS Pod Identity agent.
 pub const DEFAULT_CC_FULL_URI: &str = "http://169.254.170.23/v1/credentials";
-
-/// AWS partitions (SDK partition metadata).
-pub const PARTITIONS: &[&str] = &[
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
 
 /// All settings of the policy. Field docs name the reference webhook flag they replace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -77,9 +74,6 @@ pub struct Settings {
     pub allowed_accounts: Vec<String>,
     /// What trust problems do at admission.
     pub trust_validation: TrustValidation,
-    /// `roleTrustPolicies` parsed on first use; not a setting.
-    #[serde(skip)]
-    pub(crate) trust_cache: crate::trust_validation::TrustCache,
 }
 
 impl Default for Settings {
@@ -100,7 +94,6 @@ impl Default for Settings {
             role_trust_policies: BTreeMap::new(),
             allowed_accounts: Vec::new(),
             trust_validation: TrustValidation::Warn,
-            trust_cache: Default::default(),
         }
     }
 }
@@ -109,11 +102,15 @@ impl Default for Settings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceAccountRole {
+    /// The role (an ARN, or a role name with `composeRoleArn`).
     pub role_arn: String,
+    /// Overrides `tokenAudience`.
     #[serde(default)]
     pub audience: Option<String>,
+    /// Overrides `stsRegionalEndpoints`.
     #[serde(default)]
     pub sts_regional_endpoints: Option<bool>,
+    /// Overrides `tokenExpiration`.
     #[serde(default)]
     pub token_expiration: Option<i64>,
 }
@@ -122,7 +119,9 @@ pub struct ServiceAccountRole {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComposeRoleArn {
+    /// The 12-digit account of bare role names.
     pub account_id: String,
+    /// Their partition; `aws` when omitted.
     #[serde(default = "default_partition")]
     pub partition: String,
 }
@@ -135,11 +134,17 @@ fn default_partition() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ContainerCredentials {
+    /// The ServiceAccounts served in this mode.
     pub identities: Vec<Identity>,
+    /// Audience of the projected token.
     pub audience: String,
+    /// Where the token volume is mounted.
     pub mount_path: String,
+    /// Name of the token volume.
     pub volume_name: String,
+    /// File name of the token in the volume.
     pub token_path: String,
+    /// `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
     pub full_uri: String,
 }
 
@@ -169,22 +174,10 @@ impl ContainerCredentials {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Identity {
+    /// The ServiceAccount's namespace.
     pub namespace: String,
+    /// The ServiceAccount's name.
     pub service_account: String,
-}
-
-/// `oidcProvider`: the object Control Plane publishes at
-/// `.status.addOns.awsWorkloadIdentity.oidcProviderConfig`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct OidcProvider {
-    pub provider_url: String,
-    #[serde(default = "default_audience")]
-    pub audience: String,
-}
-
-fn default_audience() -> String {
-    DEFAULT_TOKEN_AUDIENCE.to_string()
 }
 
 /// What trust problems do at admission (SPEC section 3).
@@ -199,6 +192,9 @@ pub enum TrustValidation {
     /// Reject ServiceAccounts whose role is malformed, in a foreign account or not trusted.
     Enforce,
 }
+
+/// The `roleTrustPolicies` documents parsed, by their key (the role ARN).
+pub type RolePolicies = BTreeMap<String, Result<(TrustPolicy, Vec<Finding>), TrustError>>;
 
 /// Settings that could not be read or are not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -234,7 +230,7 @@ impl Settings {
             }),
             other => Err(SettingsError::Malformed(format!(
                 "expected an object, got {}",
-                crate::json::type_name(&other)
+                type_name(&other)
             ))),
         }
     }
@@ -248,7 +244,13 @@ impl Settings {
 
     /// Checks every value; the error lists each problem with the key and what is accepted.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        let problems = self.problems();
+        self.validate_given(&self.parse_role_trust_policies())
+    }
+
+    /// [`Settings::validate`] with the `roleTrustPolicies` documents already parsed, so that
+    /// the caller can keep them (see `admission::Prepared`).
+    pub fn validate_given(&self, role_policies: &RolePolicies) -> Result<(), SettingsError> {
+        let problems = self.problems_given(role_policies);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -256,8 +258,20 @@ impl Settings {
         }
     }
 
+    /// Every `roleTrustPolicies` document parsed, by its key.
+    pub fn parse_role_trust_policies(&self) -> RolePolicies {
+        self.role_trust_policies
+            .iter()
+            .map(|(arn, document)| (arn.clone(), TrustPolicy::parse_value(document)))
+            .collect()
+    }
+
     /// Every problem, as messages naming the key and what is accepted.
     pub fn problems(&self) -> Vec<String> {
+        self.problems_given(&self.parse_role_trust_policies())
+    }
+
+    fn problems_given(&self, role_policies: &RolePolicies) -> Vec<String> {
         let mut p = Vec::new();
         if !is_dns_subdomain(&self.annotation_prefix) {
             p.push(format!(
@@ -359,7 +373,7 @@ impl Settings {
                 ));
             }
         }
-        self.trust_problems(&mut p);
+        self.trust_problems(role_policies, &mut p);
         for (i, account) in self.allowed_accounts.iter().enumerate() {
             if !is_account_id(account) {
                 p.push(format!(
@@ -372,7 +386,7 @@ impl Settings {
 
     /// Problems of the trust keys: the provider URL, the role ARNs and their documents, the
     /// template's placeholders.
-    fn trust_problems(&self, p: &mut Vec<String>) {
+    fn trust_problems(&self, role_policies: &RolePolicies, p: &mut Vec<String>) {
         if let Some(provider) = &self.oidc_provider {
             if let Err(problem) = check_provider_url(&provider.provider_url) {
                 p.push(format!(
@@ -384,15 +398,15 @@ impl Settings {
                 p.push("oidcProvider.audience: must not be empty".to_string());
             }
         }
-        for (arn, document) in &self.role_trust_policies {
+        for (arn, parsed) in role_policies {
             let at = format!("roleTrustPolicies.{arn:?}");
             if let Err(e) = RoleArn::parse(arn) {
                 p.push(format!("{at}: key is not a valid IAM role ARN: {e}"));
             }
-            match TrustPolicy::parse_value(document) {
+            match parsed {
                 Ok((_, findings)) => {
                     for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-                        p.push(format!("{at}: {}", describe(f)));
+                        p.push(format!("{at}: {}", describe_finding(f)));
                     }
                 }
                 Err(e) => p.push(format!("{at}: not a trust policy document: {e}")),
@@ -405,7 +419,7 @@ impl Settings {
                 other => {
                     p.push(format!(
                         "trustPolicy: expected a trust policy object or a string holding one, got {}",
-                        crate::json::type_name(other)
+                        type_name(other)
                     ));
                     return;
                 }
@@ -427,34 +441,12 @@ impl Settings {
             {
                 Ok((_, findings)) => {
                     for f in findings.iter().filter(|f| f.severity == Severity::Error) {
-                        p.push(format!("trustPolicy: {}", describe(f)));
+                        p.push(format!("trustPolicy: {}", describe_finding(f)));
                     }
                 }
                 Err(e) => p.push(format!("trustPolicy: not a trust policy template: {e}")),
             }
         }
-    }
-
-    /// Lint findings of high or critical severity in the configured trust policies: valid
-    /// settings, but worth seeing when the policy is deployed.
-    pub fn trust_warnings(&self) -> Vec<String> {
-        let Some(provider) = &self.oidc_provider else {
-            return Vec::new();
-        };
-        let mut warnings = Vec::new();
-        for (arn, document) in &self.role_trust_policies {
-            let (Ok(role), Ok((policy, _))) =
-                (RoleArn::parse(arn), TrustPolicy::parse_value(document))
-            else {
-                continue;
-            };
-            for f in policy.lint(Some(&role), &provider.provider_url) {
-                if matches!(f.severity, Severity::Critical | Severity::High) {
-                    warnings.push(format!("roleTrustPolicies.{arn:?}: {}", describe(&f)));
-                }
-            }
-        }
-        warnings
     }
 
     /// The role ARN a `<prefix>/role-arn` annotation value names: with `composeRoleArn`, a
@@ -479,7 +471,7 @@ impl Settings {
 }
 
 /// "statement 2: MISSING_EFFECT (error): ..." for settings messages.
-fn describe(finding: &Finding) -> String {
+pub(crate) fn describe_finding(finding: &Finding) -> String {
     let at = finding
         .statement
         .map(|s| format!("statement {s}: "))
@@ -526,35 +518,6 @@ fn check_mount_path(key: &str, path: &str, problems: &mut Vec<String>) {
     if !path.starts_with('/') || path.chars().any(|c| c.is_control()) {
         problems.push(format!("{key}: {path:?} must be an absolute path"));
     }
-}
-
-/// A 12-digit AWS account ID (leading zeros are significant).
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// A Kubernetes DNS-1123 label: namespaces, volume names.
-pub fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-/// A Kubernetes DNS-1123 subdomain: ServiceAccount names, annotation prefixes.
-pub fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !part.starts_with('-')
-                && !part.ends_with('-')
-        })
 }
 
 fn is_region(s: &str) -> bool {

@@ -6,23 +6,24 @@
 //! proportionate to the input (sizes of patches and messages), never wall-clock time: a row
 //! with pathological input simply has to finish.
 //!
-//! Inputs too big for a fixture file live here; the smaller injection cases are recorded
-//! cases under `tests/fixtures/hostile/`, replayed natively and through the `.wasm`.
+//! Inputs too big for a fixture file live here and in `recorded::hostile`, whose table is
+//! also run through the `.wasm` under resource limits (`host/tests/limits.rs`); the smaller
+//! injection cases are recorded cases under `tests/fixtures/hostile/`, replayed natively and
+//! through the `.wasm`.
 
-use aws_workload_identity::admission::{self, AdmissionError, Context, Outcome};
+use aws_workload_identity::admission::{self, AdmissionError, Lookup, Outcome, Prepared};
 use aws_workload_identity::settings::{Settings, SettingsError};
 use aws_workload_identity::trust::language::{Language, LanguageError};
 use aws_workload_identity::trust::{self, RoleArn, Subject, TrustPolicy};
 use json_patch::PatchOperation;
 use serde_json::{Value, json};
 
-const ROLE: &str = "arn:aws:iam::111122223333:role/s3-reader";
-const ISSUER: &str = "https://oidc.example.com/abc123";
-const PROVIDER: &str = "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123";
+use recorded::hostile::{ISSUER, PROVIDER, ROLE};
+
 const SUB_KEY: &str = "oidc.example.com/abc123:sub";
 
-fn settings(value: Value) -> Settings {
-    Settings::parse_valid(&value.to_string()).expect("valid settings")
+fn settings(value: Value) -> Prepared {
+    Prepared::parse(&value.to_string()).expect("valid settings")
 }
 
 fn review_json(kind: &str, operation: &str, object: Value) -> String {
@@ -40,18 +41,17 @@ fn review_json(kind: &str, operation: &str, object: Value) -> String {
     .to_string()
 }
 
-/// Runs the review text as a host does: parse, `needs`, look the objects up in `cluster`,
-/// `review`. Checks what holds for every answer: only `add` operations, a patch that applies.
-fn run(settings: &Settings, review: &str, cluster: &[Value]) -> Result<Outcome, AdmissionError> {
+/// Runs the review text as a host does: parse, then `decide` with the objects looked up in
+/// `cluster`. Checks what holds for every answer: only `add` operations, a patch that applies.
+fn run(prepared: &Prepared, review: &str, cluster: &[Value]) -> Result<Outcome, AdmissionError> {
     let review = admission::parse_review(review)?;
     let request = admission::request_of(&review)?;
-    let mut context = Context::default();
-    for wanted in admission::needs(settings, request) {
-        if let Some(found) = cluster.iter().find(|o| wanted.matches(o)) {
-            context.objects.push(found.clone());
+    let outcome = admission::decide(prepared, request, |wanted| {
+        match cluster.iter().find(|o| wanted.matches(o)) {
+            Some(found) => Lookup::Found(found.clone()),
+            None => Lookup::NotFound,
         }
-    }
-    let outcome = admission::review(settings, request, &context);
+    });
     for op in &outcome.patch.0 {
         assert!(matches!(op, PatchOperation::Add(_)), "not an add: {op}");
     }
@@ -83,7 +83,7 @@ fn pod(spec: Value) -> Value {
 
 fn pod_review(pod: Value, cluster: &[Value]) -> Outcome {
     run(
-        &Settings::default(),
+        &Prepared::default(),
         &review_json("Pod", "CREATE", pod),
         cluster,
     )
@@ -124,13 +124,13 @@ fn total_len(texts: &[String]) -> usize {
 
 #[test]
 fn not_json() {
-    let e = run(&Settings::default(), "{\"apiVersion\": ", &[]).unwrap_err();
+    let e = run(&Prepared::default(), "{\"apiVersion\": ", &[]).unwrap_err();
     assert!(
         e.to_string()
             .starts_with("admission review: not valid JSON: EOF while parsing"),
         "{e}"
     );
-    let e = run(&Settings::default(), "\u{feff}garbage\u{0}", &[]).unwrap_err();
+    let e = run(&Prepared::default(), "\u{feff}garbage\u{0}", &[]).unwrap_err();
     assert!(matches!(e, AdmissionError::NotJson(_)), "{e}");
 }
 
@@ -142,14 +142,14 @@ fn json_that_is_not_an_object() {
         ("42", "a number"),
         ("null", "null"),
     ] {
-        let e = run(&Settings::default(), text, &[]).unwrap_err();
+        let e = run(&Prepared::default(), text, &[]).unwrap_err();
         assert_eq!(
             e.to_string(),
             format!("admission review: expected an AdmissionReview object, got {found}")
         );
     }
     let e = run(
-        &Settings::default(),
+        &Prepared::default(),
         r#"{"kind": "AdmissionReview", "request": [1]}"#,
         &[],
     )
@@ -302,7 +302,7 @@ fn deeply_nested_json_is_a_clear_error() {
     let review = format!(
         r#"{{"kind": "AdmissionReview", "request": {{"kind": {{"kind": "Pod"}}, "object": {{"spec": {nested}}}}}}}"#
     );
-    let e = run(&Settings::default(), &review, &[]).unwrap_err();
+    let e = run(&Prepared::default(), &review, &[]).unwrap_err();
     assert!(e.to_string().contains("recursion limit exceeded"), "{e}");
     let e = Settings::parse(&format!(r#"{{"trustPolicy": {nested}}}"#)).unwrap_err();
     assert!(
@@ -658,4 +658,43 @@ fn pathological_glob_in_the_sub_language() {
             }
         }
     }
+}
+
+/// The shared table of `recorded::hostile`, through Kubewarden's protocol natively: the same
+/// answers the `.wasm` must give under its limits.
+#[test]
+fn shared_hostile_rows_answer_natively() {
+    use aws_workload_identity::admission::ObjectRef;
+    use aws_workload_identity::kubewarden::Validator;
+
+    let mut wrong = Vec::new();
+    for (row, payload, cluster, accepted, text) in recorded::hostile::validate_rows() {
+        let lookup = |wanted: &ObjectRef| match cluster.iter().find(|o| wanted.matches(o)) {
+            Some(object) => Lookup::Found(object.clone()),
+            None => Lookup::NotFound,
+        };
+        let answer = Validator::new().validate(&payload, lookup);
+        let said = format!("{} {}", json!(answer.message), json!(answer.warnings));
+        if answer.accepted != accepted || !said.contains(&text) {
+            let shown: String = said.chars().take(600).collect();
+            wrong.push(format!(
+                "{row}: expected accepted={accepted} mentioning {text:?}, got accepted={} {shown}",
+                answer.accepted
+            ));
+        }
+        if said.len() > 64 << 10 {
+            wrong.push(format!(
+                "{row}: {} bytes of message and warnings",
+                said.len()
+            ));
+        }
+    }
+    for (row, settings, valid) in recorded::hostile::settings_rows() {
+        let answer = Validator::new().validate_settings(settings.as_bytes());
+        let explained = valid || answer.message.as_deref().is_some_and(|m| !m.is_empty());
+        if answer.valid != valid || !explained {
+            wrong.push(format!("{row}: got {:.400}", format!("{answer:?}")));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

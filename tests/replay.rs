@@ -1,19 +1,21 @@
 //! Replays every recorded case under `tests/fixtures` (all groups) through the admission
-//! entry natively, as a host would: settings validated, the objects `needs` names looked up
-//! in the case's cluster (absent ones omitted), then `review`. Checks the verdict, message,
+//! entry natively, as a host would: settings prepared (validated), then `admission::decide`
+//! with the objects looked up in the case's cluster (absent ones not found). Checks the verdict, message,
 //! warnings, that the patch only adds, and the mutated Pod. All failing cases are reported
 //! together, each with its file.
 
 use std::path::Path;
 
-use aws_workload_identity::admission::{self, Context};
-use aws_workload_identity::settings::Settings;
+use aws_workload_identity::admission::{self, Prepared};
 use json_patch::PatchOperation;
 use recorded::Case;
 
+#[path = "support/native.rs"]
+mod native;
+
 fn replay(case: &Case) -> Result<(), String> {
-    let settings = Settings::parse_valid(&case.settings_json());
-    let settings = match (&case.expect.settings_error, settings) {
+    let prepared = Prepared::parse(&case.settings_json());
+    let prepared = match (&case.expect.settings_error, prepared) {
         (None, settings) => settings.map_err(|e| e.to_string())?,
         (Some(expected), Err(e)) if e.to_string() == *expected => return Ok(()),
         (Some(expected), Err(e)) => {
@@ -29,19 +31,7 @@ fn replay(case: &Case) -> Result<(), String> {
         }
     };
     let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
-    let cluster = case.cluster();
-    let mut context = Context::default();
-    for wanted in admission::needs(&settings, request) {
-        if let Ok(object) = cluster.get_resource(
-            &wanted.api_version,
-            &wanted.kind,
-            wanted.namespace.as_deref(),
-            &wanted.name,
-        ) {
-            context.objects.push(object.clone());
-        }
-    }
-    let outcome = admission::review(&settings, request, &context);
+    let outcome = native::decide(case, &prepared)?;
 
     let mut problems = Vec::new();
     if outcome.allowed != case.expect.allowed {

@@ -1,27 +1,28 @@
 //! The full admission entry on arbitrary bytes, three ways:
-//! - as an AdmissionReview: `parse_review`, `request_of`, `needs`, `review`, `answer`;
+//! - as an AdmissionReview: `parse_review`, `request_of`, `admission::decide`, `answer`;
 //! - as a recorded case (`{"settings", "review", "cluster"}`, the files under
-//!   tests/fixtures), settings validated as Kubewarden does at load time;
-//! - as the waPC glue's payload `{"settings", "request"}`, with the objects `needs` names
-//!   answered from an optional `cluster` list, the glue's steps in its order.
+//!   tests/fixtures), settings prepared as Kubewarden does at load time;
+//! - as the waPC payload `{"settings", "request"}` through `kubewarden::Validator`, the code
+//!   the module runs, with the objects `needs` names answered from an optional `cluster`
+//!   list.
 //!
 //! Checks: no panic, and every patch applies to the object it was made for.
 #![no_main]
 
-use aws_workload_identity::admission::{self, Context, Outcome};
-use aws_workload_identity::settings::Settings;
+use aws_workload_identity::admission::{self, Lookup, ObjectRef, Outcome, Prepared};
+use aws_workload_identity::kubewarden::Validator;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
-fn context(settings: &Settings, request: &Value, cluster: Option<&Value>) -> Context {
-    let mut context = Context::default();
-    let objects = cluster.and_then(Value::as_array);
-    for wanted in admission::needs(settings, request) {
-        if let Some(found) = objects.and_then(|o| o.iter().find(|o| wanted.matches(o))) {
-            context.objects.push(found.clone());
-        }
+/// The object of `cluster` (a JSON array, if any) that `wanted` names.
+fn lookup(cluster: Option<&Value>, wanted: &ObjectRef) -> Lookup {
+    match cluster
+        .and_then(Value::as_array)
+        .and_then(|objects| objects.iter().find(|o| wanted.matches(o)))
+    {
+        Some(found) => Lookup::Found(found.clone()),
+        None => Lookup::NotFound,
     }
-    context
 }
 
 fn check_patch(request: &Value, outcome: &Outcome) {
@@ -37,38 +38,13 @@ fn check_patch(request: &Value, outcome: &Outcome) {
     );
 }
 
-fn run(settings: &Settings, review: &Value, cluster: Option<&Value>) {
+fn run(prepared: &Prepared, review: &Value, cluster: Option<&Value>) {
     let Ok(request) = admission::request_of(review) else {
         return;
     };
-    let context = context(settings, request, cluster);
-    let outcome = admission::review(settings, request, &context);
+    let outcome = admission::decide(prepared, request, |wanted| lookup(cluster, wanted));
     check_patch(request, &outcome);
     let _ = serde_json::to_vec(&admission::answer(review, &outcome));
-}
-
-/// What `abi::wapc::decide` does, minus the host call.
-fn wapc(payload: &Value) {
-    let Ok(settings) =
-        Settings::from_value(payload.get("settings").cloned().unwrap_or(Value::Null))
-    else {
-        return;
-    };
-    let Some(request @ Value::Object(_)) = payload.get("request") else {
-        return;
-    };
-    let context = context(&settings, request, payload.get("cluster"));
-    let outcome = admission::review(&settings, request, &context);
-    check_patch(request, &outcome);
-    let mutated = request
-        .get("object")
-        .and_then(|object| outcome.mutated_object(object));
-    let _ = serde_json::to_vec(&(
-        outcome.allowed,
-        &outcome.message,
-        &outcome.warnings,
-        mutated,
-    ));
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -78,9 +54,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(value) = admission::parse_review(text) else {
         return;
     };
-    run(&Settings::default(), &value, None);
+    run(&Prepared::default(), &value, None);
     if let Some(review) = value.get("review")
-        && let Ok(settings) = Settings::parse_valid(
+        && let Ok(prepared) = Prepared::parse(
             &value
                 .get("settings")
                 .cloned()
@@ -88,9 +64,15 @@ fuzz_target!(|data: &[u8]| {
                 .to_string(),
         )
     {
-        run(&settings, review, value.get("cluster"));
+        run(&prepared, review, value.get("cluster"));
     }
     if value.get("request").is_some() {
-        wapc(&value);
+        let cluster = value.get("cluster");
+        let response = Validator::new().validate(data, |wanted| lookup(cluster, wanted));
+        assert!(
+            response.accepted || response.mutated_object.is_none(),
+            "a rejection carries a mutated object"
+        );
+        let _ = serde_json::to_vec(&response);
     }
 });

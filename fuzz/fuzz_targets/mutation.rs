@@ -71,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(matches!(op, PatchOperation::Add(_)), "not an add: {op}");
     }
     let mut mutated = pod.clone();
-    if let Err(e) = json_patch::patch(&mut mutated, &injection.patch) {
+    if let Err(e) = mutation::apply(&mut mutated, injection.patch.clone()) {
         panic!(
             "the patch does not apply: {e}\npatch: {}",
             serde_json::to_string(&injection.patch).unwrap_or_default()

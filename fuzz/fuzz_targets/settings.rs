@@ -2,6 +2,7 @@
 //! settings whose trust warnings can be computed, and that stay valid when written back.
 #![no_main]
 
+use aws_workload_identity::admission::Prepared;
 use aws_workload_identity::settings::Settings;
 use libfuzzer_sys::fuzz_target;
 
@@ -9,12 +10,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let Ok(settings) = Settings::parse_valid(text) else {
+    let Ok(prepared) = Prepared::parse(text) else {
         return;
     };
-    let _ = settings.trust_warnings();
+    let _ = prepared.deploy_warnings();
     // What validation accepted, it must accept again after a round trip through JSON.
-    let written = serde_json::to_string(&settings).expect("settings serialise");
+    let written = serde_json::to_string(prepared.settings()).expect("settings serialise");
     if let Err(e) = Settings::parse_valid(&written) {
         panic!("valid settings refused after a round trip: {e}\n{written}");
     }

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use awi::{Objects, Policy, WapcPolicy};
-use aws_workload_identity::admission::{ObjectRef, Validator};
+use aws_workload_identity::admission::{Lookup, ObjectRef};
+use aws_workload_identity::kubewarden::Validator;
 use aws_workload_identity::trust::{self, Subject};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use serde_json::{Value, json};
@@ -226,7 +227,7 @@ impl<'p> Runner<'p> {
     /// Answers the case once along `route`; returns the answer's length.
     fn run(&mut self, route: Route) -> usize {
         let case = &self.case;
-        let sa = |_: &ObjectRef| Ok(case.service_account.clone());
+        let sa = |_: &ObjectRef| Lookup::Found(case.service_account.clone());
         match route {
             Route::Floor => {
                 let value: Value = serde_json::from_slice(black_box(&case.request)).unwrap();

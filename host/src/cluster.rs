@@ -6,47 +6,17 @@
 //! in-memory one used by `awi` and the tests; it fails like Kubewarden's host does, so the
 //! policy sees the same error text as in a real cluster.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A cluster object, as the policy names it (`admission.needs`, `get_resource`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectRef {
-    pub api_version: String,
-    pub kind: String,
-    /// `None` for cluster-scoped kinds.
-    pub namespace: Option<String>,
-    pub name: String,
-}
+pub use awi_trust::k8s::ObjectRef;
 
-impl ObjectRef {
-    /// Whether `object` is the object this reference names. Objects without `apiVersion` or
-    /// `kind` (pruned by field masks) match on name and namespace alone.
-    pub fn matches(&self, object: &Value) -> bool {
-        let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
-        text("/metadata/name") == Some(self.name.as_str())
-            && text("/metadata/namespace") == self.namespace.as_deref()
-            && text("/kind").is_none_or(|k| k == self.kind)
-            && text("/apiVersion").is_none_or(|v| v == self.api_version)
-    }
-
-    /// Kubewarden's answer for an object that does not exist, word for word.
-    pub fn not_found_message(&self) -> String {
-        format!(
-            "Cannot find {}/{} named '{}' inside of namespace '{:?}'",
-            self.api_version, self.kind, self.name, self.namespace
-        )
-    }
-}
-
-impl std::fmt::Display for ObjectRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
-    }
+/// Kubewarden's answer for an object that does not exist, word for word: the policy reads
+/// "not found" out of this text.
+pub fn not_found_message(wanted: &ObjectRef) -> String {
+    format!(
+        "Cannot find {}/{} named '{}' inside of namespace '{:?}'",
+        wanted.api_version, wanted.kind, wanted.name, wanted.namespace
+    )
 }
 
 /// A source of cluster objects for the policy.
@@ -54,7 +24,7 @@ impl std::fmt::Display for ObjectRef {
 /// `Send + Sync` because the waPC host callback may be called from any thread.
 pub trait Cluster: Send + Sync {
     /// The object `wanted` names, or why it cannot be read. For an object that does not
-    /// exist, return [`ObjectRef::not_found_message`], as Kubewarden does.
+    /// exist, return [`not_found_message`], as Kubewarden does.
     fn get(&self, wanted: &ObjectRef) -> Result<Value, String>;
 }
 
@@ -110,7 +80,7 @@ impl Cluster for Objects {
             .iter()
             .find(|o| wanted.matches(o))
             .cloned()
-            .ok_or_else(|| wanted.not_found_message())
+            .ok_or_else(|| not_found_message(wanted))
     }
 }
 

@@ -1,27 +1,21 @@
-//! The policy through its WIT world (`wit/policy.wit`), for any wasmtime host.
-//!
-//! The shipped artifact is one core module that also carries waPC for Kubewarden.
-//! [`componentize`] wraps it into a component: the WASI preview1 calls are adapted to WASI
-//! preview2 by wasmtime's reactor adapter, and the `wapc` imports are satisfied by a tiny
-//! adapter of trapping stubs. The component exports only the world's interfaces, so nothing
-//! can reach those stubs; they exist because every core import must be satisfied.
+//! The policy through its WIT world (`wit/policy.wit`), for any wasmtime host: the runtime.
+//! The component is made from the core module by [`crate::componentize`].
 //!
 //! [`WitPolicy`] runs the component with `wasmtime-wasi` preview2. The world is
 //! exports-only: the host fetches what `admission.needs` names from a [`Cluster`] and passes
 //! the objects to `admission.review` ([`WitInstance::review`] does both).
 
-use serde::{Deserialize, Serialize};
+use awi_trust::{Code, Finding, Severity, Subject, Verdict};
 use serde_json::Value;
-use wasm_encoder::{
-    CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, TypeSection,
-    ValType,
-};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::Error;
 use crate::cluster::{Cluster, ObjectRef};
+/// Where the component comes from; also reachable here, next to the runtime.
+pub use crate::componentize::componentize;
+use crate::engine::Limits;
 use crate::wapc::SettingsValidation;
 
 mod bindings {
@@ -35,203 +29,44 @@ use bindings::awi::policy::types as wit_types;
 use bindings::exports::awi::policy::trust as wit_trust;
 use bindings::{Policy as PolicyBindings, PolicyPre};
 
-/// The waPC functions a guest may import (module `wapc`), with their core signatures.
-const WAPC_IMPORTS: &[(&str, &[ValType], &[ValType])] = {
-    use ValType::I32;
-    &[
-        ("__guest_request", &[I32, I32], &[]),
-        ("__guest_response", &[I32, I32], &[]),
-        ("__guest_error", &[I32, I32], &[]),
-        (
-            "__host_call",
-            &[I32, I32, I32, I32, I32, I32, I32, I32],
-            &[I32],
-        ),
-        ("__host_response_len", &[], &[I32]),
-        ("__host_response", &[I32], &[]),
-        ("__host_error_len", &[], &[I32]),
-        ("__host_error", &[I32], &[]),
-        ("__console_log", &[I32, I32], &[]),
-    ]
-};
-
-/// A core module exporting every waPC import as a function whose body is `unreachable`.
-/// wit-component keeps only the stubs the policy module actually imports.
-pub fn wapc_stub_adapter() -> Vec<u8> {
-    let mut types = TypeSection::new();
-    let mut functions = FunctionSection::new();
-    let mut exports = ExportSection::new();
-    let mut code = CodeSection::new();
-    for (index, (name, params, results)) in (0u32..).zip(WAPC_IMPORTS) {
-        types
-            .ty()
-            .function(params.iter().copied(), results.iter().copied());
-        functions.function(index);
-        exports.export(name, ExportKind::Func, index);
-        let mut body = Function::new([]);
-        body.instruction(&Instruction::Unreachable);
-        body.instruction(&Instruction::End);
-        code.function(&body);
-    }
-    let mut module = wasm_encoder::Module::new();
-    module
-        .section(&types)
-        .section(&functions)
-        .section(&exports)
-        .section(&code);
-    module.finish()
-}
-
-/// Turns the policy's core module into a component of the `awi:policy/policy` world:
-/// WASI preview1 through wasmtime's reactor adapter, waPC through trapping stubs.
-///
-/// This is how the `.component.wasm` for other hosts is made; the bytes are a valid
-/// component that any wasmtime (or other component-model) host with WASI preview2 can run.
-pub fn componentize(core: &[u8]) -> Result<Vec<u8>, Error> {
-    use wasi_preview1_component_adapter_provider::{
-        WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-    };
-    let context = "making a component of the policy module";
-    let mut encoder = wit_component::ComponentEncoder::default()
-        .validate(true)
-        .module(core)
-        .map_err(|e| Error::runtime(context, e))?
-        .adapter(
-            WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
-            WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-        )
-        .map_err(|e| Error::runtime(context, e))?
-        .adapter("wapc", &wapc_stub_adapter())
-        .map_err(|e| Error::runtime(context, e))?;
-    encoder.encode().map_err(|e| Error::runtime(context, e))
-}
-
-/// How bad a finding is (`types.severity`). Ordered by gravity, as in the core:
-/// `Error > Critical > High > Medium > Low > Info`, so `s >= Severity::High` reads
-/// "high or worse".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Critical,
-    High,
-    Medium,
-    Low,
-    Info,
-}
-
-impl Severity {
-    /// The lowercase name used in the WIT enum and in JSON output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
-        }
-    }
-
-    /// Whether this is `high` or worse (`error` and `critical` included).
-    pub fn is_high_or_above(self) -> bool {
-        self >= Severity::High
-    }
-
-    fn gravity(self) -> u8 {
-        match self {
-            Severity::Error => 5,
-            Severity::Critical => 4,
-            Severity::High => 3,
-            Severity::Medium => 2,
-            Severity::Low => 1,
-            Severity::Info => 0,
-        }
+/// The trust engine's own records (`awi_trust`) are the public types of `trust.*`: the WIT
+/// records are read into them, so the host and the policy share one definition.
+fn severity(s: wit_types::Severity) -> Severity {
+    match s {
+        wit_types::Severity::Error => Severity::Error,
+        wit_types::Severity::Critical => Severity::Critical,
+        wit_types::Severity::High => Severity::High,
+        wit_types::Severity::Medium => Severity::Medium,
+        wit_types::Severity::Low => Severity::Low,
+        wit_types::Severity::Info => Severity::Info,
     }
 }
 
-impl PartialOrd for Severity {
-    fn partial_cmp(&self, other: &Severity) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
+/// A finding of the module; a code outside the catalogue is a protocol error.
+fn finding(f: wit_trust::Finding) -> Result<Finding, Error> {
+    let code = f
+        .code
+        .parse::<Code>()
+        .map_err(|e| Error::Protocol(format!("trust finding: {e}")))?;
+    Ok(Finding {
+        code,
+        severity: severity(f.severity),
+        message: f.message,
+        statement: f.statement,
+    })
 }
 
-impl Ord for Severity {
-    fn cmp(&self, other: &Severity) -> std::cmp::Ordering {
-        self.gravity().cmp(&other.gravity())
-    }
+fn findings(findings: Vec<wit_trust::Finding>) -> Result<Vec<Finding>, Error> {
+    findings.into_iter().map(finding).collect()
 }
 
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One problem found in a trust policy (`types.finding`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    pub code: String,
-    pub severity: Severity,
-    pub message: String,
-    /// Index of the statement the finding is about, when it is about one.
-    pub statement: Option<u32>,
-}
-
-/// The web-identity caller STS would see (`types.subject`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Subject {
-    pub issuer: String,
-    pub audience: String,
-    pub namespace: String,
-    pub service_account: String,
-}
-
-/// Whether a trust policy lets a subject assume a role, and why (`types.verdict`).
-/// Serializes as `awi trust check --output json` prints it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verdict {
-    pub allowed: bool,
-    pub valid_document: bool,
-    pub findings: Vec<Finding>,
-    pub explanation: Vec<String>,
-}
-
-impl From<wit_types::Severity> for Severity {
-    fn from(s: wit_types::Severity) -> Severity {
-        match s {
-            wit_types::Severity::Error => Severity::Error,
-            wit_types::Severity::Critical => Severity::Critical,
-            wit_types::Severity::High => Severity::High,
-            wit_types::Severity::Medium => Severity::Medium,
-            wit_types::Severity::Low => Severity::Low,
-            wit_types::Severity::Info => Severity::Info,
-        }
-    }
-}
-
-impl From<wit_trust::Finding> for Finding {
-    fn from(f: wit_trust::Finding) -> Finding {
-        Finding {
-            code: f.code,
-            severity: f.severity.into(),
-            message: f.message,
-            statement: f.statement,
-        }
-    }
-}
-
-impl From<wit_trust::Verdict> for Verdict {
-    fn from(v: wit_trust::Verdict) -> Verdict {
-        Verdict {
-            allowed: v.allowed,
-            valid_document: v.valid_document,
-            findings: v.findings.into_iter().map(Finding::from).collect(),
-            explanation: v.explanation,
-        }
-    }
+fn verdict(v: wit_trust::Verdict) -> Result<Verdict, Error> {
+    Ok(Verdict {
+        allowed: v.allowed,
+        valid_document: v.valid_document,
+        findings: findings(v.findings)?,
+        explanation: v.explanation,
+    })
 }
 
 /// Store data of a component instance: WASI preview2 with nothing granted (no files, no
@@ -242,10 +77,11 @@ struct WitState {
     memory: PeakMemory,
 }
 
-/// Records the largest linear memory of the instance; limits nothing.
-#[derive(Default)]
+/// Records the largest linear memory of the instance, and refuses growth beyond the cap.
 struct PeakMemory {
     bytes: usize,
+    /// [`Limits::max_memory`]: growth beyond it is refused.
+    max: Option<usize>,
 }
 
 impl wasmtime::ResourceLimiter for PeakMemory {
@@ -255,6 +91,9 @@ impl wasmtime::ResourceLimiter for PeakMemory {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        if self.max.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
         self.bytes = self.bytes.max(desired);
         Ok(true)
     }
@@ -284,6 +123,7 @@ pub struct WitPolicy {
     engine: Engine,
     component: Component,
     pre: PolicyPre<WitState>,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for WitPolicy {
@@ -302,6 +142,16 @@ impl WitPolicy {
 
     /// Links an already compiled component against WASI preview2.
     pub fn new(engine: &Engine, component: Component) -> Result<WitPolicy, Error> {
+        WitPolicy::with_limits(engine, component, Limits::none())
+    }
+
+    /// Like [`WitPolicy::new`], under `limits`: the memory cap on every instance, the epoch
+    /// deadline on every call.
+    pub fn with_limits(
+        engine: &Engine,
+        component: Component,
+        limits: Limits,
+    ) -> Result<WitPolicy, Error> {
         let mut linker = Linker::<WitState>::new(engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| Error::runtime("linking WASI preview2", e))?;
@@ -314,6 +164,7 @@ impl WitPolicy {
             engine: engine.clone(),
             component,
             pre,
+            limits,
         })
     }
 
@@ -327,10 +178,16 @@ impl WitPolicy {
         let state = WitState {
             wasi: WasiCtxBuilder::new().build(),
             table: ResourceTable::new(),
-            memory: PeakMemory::default(),
+            memory: PeakMemory {
+                bytes: 0,
+                max: self.limits.max_memory,
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
+        if let Some(ticks) = self.limits.epoch_deadline {
+            store.set_epoch_deadline(ticks);
+        }
         let bindings = self
             .pre
             .instantiate(&mut store)
@@ -479,7 +336,7 @@ impl WitInstance {
             role_arn,
             &subject,
         );
-        answer("trust.check", result).map(Verdict::from)
+        answer("trust.check", result).and_then(verdict)
     }
 
     /// `trust.lint`: the finding catalogue for `policy` trusted by `issuer`.
@@ -496,7 +353,7 @@ impl WitInstance {
             role_arn.unwrap_or(""),
             issuer,
         );
-        answer("trust.lint", result).map(|f| f.into_iter().map(Finding::from).collect())
+        answer("trust.lint", result).and_then(findings)
     }
 
     /// `trust.who`: the subjects `policy` admits, one line each.
@@ -537,17 +394,6 @@ impl WitInstance {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stub_adapter_is_tiny_and_valid() {
-        let bytes = wapc_stub_adapter();
-        assert!(bytes.len() < 400, "{} bytes", bytes.len());
-        let engine = Engine::default();
-        let module = wasmtime::Module::new(&engine, &bytes).unwrap();
-        let names: Vec<_> = module.exports().map(|e| e.name().to_string()).collect();
-        assert_eq!(names.len(), WAPC_IMPORTS.len());
-        assert!(names.iter().any(|n| n == "__host_call"));
-    }
 
     #[test]
     fn severity_order() {

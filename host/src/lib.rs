@@ -4,16 +4,18 @@
 //! any other wasmtime host uses it through the WIT world in `wit/policy.wit`, after it has
 //! been made into a component. This library runs both, on one [`wasmtime::Engine`]:
 //!
-//! - [`engine`]: the engine and its compiled-code disk cache;
+//! - [`engine`]: the engine and its compiled-code disk cache, and the [`Limits`] (memory
+//!   cap, epoch deadline) both runners take;
 //! - [`policy`]: [`Policy`], the loaded module; [`default_module_path`] is the module this
 //!   crate was built with;
 //! - [`wapc`]: the waPC host (the `wapc` + `wasmtime-provider` crates Kubewarden uses) and
 //!   Kubewarden's [`ValidationResponse`] → AdmissionResponse conversion;
-//! - [`component`]: [`componentize`] (core module → component) and the WIT host: admission
-//!   (`needs`, `review`, `validate-settings`) and the trust-policy engine (`check`, `lint`,
-//!   `who`, `render`);
+//! - [`componentize`]: [`componentize()`] (core module → component);
+//! - [`component`]: the WIT host: admission (`needs`, `review`, `validate-settings`) and the
+//!   trust-policy engine (`check`, `lint`, `who`, `render`), on the trust engine's own
+//!   records ([`Finding`], [`Severity`], [`Subject`], [`Verdict`] from `awi-trust`);
 //! - [`cluster`]: [`Cluster`], where both ABIs read the objects the policy asks for, and
-//!   [`Objects`], an in-memory cluster;
+//!   [`Objects`], an in-memory cluster; [`ObjectRef`] is the policy's own (`awi_trust::k8s`);
 //! - [`registry`]: the policy as Kubewarden's OCI artifact: [`Registry::push`] and
 //!   [`Registry::pull`] with Kubewarden's `sources.yml` and Docker credentials.
 //!
@@ -41,6 +43,7 @@ use serde_json::Value;
 
 pub mod cluster;
 pub mod component;
+pub mod componentize;
 pub mod engine;
 pub mod identity;
 pub mod policy;
@@ -48,11 +51,11 @@ pub mod registry;
 pub mod wapc;
 
 pub use awi_metadata;
+pub use awi_trust::{Code, Finding, Severity, Subject, Verdict};
 pub use cluster::{Cluster, ObjectRef, Objects};
-pub use component::{
-    Finding, Severity, Subject, Verdict, WitInstance, WitPolicy, componentize, wapc_stub_adapter,
-};
-pub use engine::{default_cache_dir, new_engine};
+pub use component::{WitInstance, WitPolicy};
+pub use componentize::{componentize, wapc_stub_adapter};
+pub use engine::{EpochTicker, Limits, default_cache_dir, new_engine, new_engine_with_epochs};
 pub use policy::{EMBEDDED_MODULE, Policy, default_module_path};
 pub use registry::{Credentials, Reference, Registry, RegistryError, Sources};
 pub use wapc::{SettingsValidation, ValidationResponse, WapcInstance, WapcPolicy};

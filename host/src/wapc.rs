@@ -24,6 +24,7 @@ use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre
 
 use crate::Error;
 use crate::cluster::{Cluster, ObjectRef};
+use crate::engine::Limits;
 
 /// The payload of `kubewarden/kubernetes/get_resource` (SDK `GetResourceRequest`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +151,8 @@ impl ValidationResponse {
 #[derive(Clone)]
 pub struct WapcPolicy {
     pre: WasmtimeEngineProviderPre,
+    /// The epoch deadlines of every instance, from [`Limits::epoch_deadline`].
+    deadlines: Option<wasmtime_provider::EpochDeadlines>,
 }
 
 impl std::fmt::Debug for WapcPolicy {
@@ -161,12 +164,7 @@ impl std::fmt::Debug for WapcPolicy {
 impl WapcPolicy {
     /// Links `module` (compiled by `engine`) against the waPC and WASI preview1 imports.
     pub fn new(engine: &Engine, module: &Module) -> Result<WapcPolicy, Error> {
-        let pre = WasmtimeEngineProviderBuilder::new()
-            .engine(engine.clone())
-            .module(module.clone())
-            .build_pre()
-            .map_err(|e| Error::runtime("linking the module as a waPC guest", e))?;
-        Ok(WapcPolicy { pre })
+        WapcPolicy::with_limits(engine, module, Limits::none())
     }
 
     /// Like [`WapcPolicy::new`], with each instance's linear memory capped at `max_bytes`
@@ -176,16 +174,35 @@ impl WapcPolicy {
         module: &Module,
         max_bytes: usize,
     ) -> Result<WapcPolicy, Error> {
-        let pre = WasmtimeEngineProviderBuilder::new()
+        WapcPolicy::with_limits(engine, module, Limits::none().max_memory(max_bytes))
+    }
+
+    /// Like [`WapcPolicy::new`], under `limits`: the memory cap on every instance, the
+    /// epoch deadline on `wapc_init` and on every call.
+    pub fn with_limits(
+        engine: &Engine,
+        module: &Module,
+        limits: Limits,
+    ) -> Result<WapcPolicy, Error> {
+        let mut builder = WasmtimeEngineProviderBuilder::new()
             .engine(engine.clone())
-            .module(module.clone())
-            .enable_resource_limits(wasmtime_provider::ResourceLimits {
+            .module(module.clone());
+        if let Some(max_bytes) = limits.max_memory {
+            builder = builder.enable_resource_limits(wasmtime_provider::ResourceLimits {
                 max_memory_size: Some(max_bytes),
                 max_table_elements: None,
-            })
+            });
+        }
+        let pre = builder
             .build_pre()
             .map_err(|e| Error::runtime("linking the module as a waPC guest", e))?;
-        Ok(WapcPolicy { pre })
+        let deadlines = limits
+            .epoch_deadline
+            .map(|ticks| wasmtime_provider::EpochDeadlines {
+                wapc_init: ticks,
+                wapc_func: ticks,
+            });
+        Ok(WapcPolicy { pre, deadlines })
     }
 
     /// A fresh guest instance whose `get_resource` calls are answered from `cluster`.
@@ -193,7 +210,7 @@ impl WapcPolicy {
     pub fn instantiate(&self, cluster: Arc<dyn Cluster>) -> Result<WapcInstance, Error> {
         let provider = self
             .pre
-            .rehydrate(None)
+            .rehydrate(self.deadlines)
             .map_err(|e| Error::runtime("instantiating the waPC guest", e))?;
         let logs = Arc::new(Mutex::new(Vec::new()));
         let callback_logs = Arc::clone(&logs);

@@ -125,12 +125,6 @@ const EXAMPLE_REVIEW: &[&str] = &[
     "examples/serviceaccount.yaml",
 ];
 
-fn example_review_with(module: &str) -> Run {
-    let mut args = EXAMPLE_REVIEW.to_vec();
-    args.extend(["--module", module]);
-    awi(&args)
-}
-
 // ---- the annotated module --------------------------------------------------------------
 
 /// The metadata `kwctl annotate -m policy-metadata.yml -u README.md` would write.
@@ -150,17 +144,10 @@ fn the_embedded_module_is_annotated_from_the_metadata_and_readme() {
     metadata.validate().unwrap();
 
     // The section holds the keys Kubewarden reads, in its JSON shapes.
-    let raw = wasmparser::Parser::new(0)
-        .parse_all(awi::EMBEDDED_MODULE)
-        .filter_map(Result::ok)
-        .find_map(|payload| match payload {
-            wasmparser::Payload::CustomSection(r) if r.name() == awi_metadata::SECTION => {
-                Some(r.data().to_vec())
-            }
-            _ => None,
-        })
+    let raw = awi_metadata::section(awi::EMBEDDED_MODULE)
+        .unwrap()
         .unwrap();
-    let json: Value = serde_json::from_slice(&raw).unwrap();
+    let json: Value = serde_json::from_slice(raw).unwrap();
     assert_eq!(json["protocolVersion"], "v1");
     assert_eq!(json["executionMode"], "kubewarden-wapc");
     assert_eq!(json["mutating"], true);
@@ -256,6 +243,49 @@ fn a_copied_awi_runs_outside_the_checkout() {
     let here = assert_ok(EXAMPLE_REVIEW);
     assert_eq!(copied.stdout, here.stdout);
     assert!(copied.stdout.contains("\"patch\""), "{}", copied.stdout);
+}
+
+/// The README's main command, `cargo run -p awi`, right after its test command, `cargo test
+/// --workspace`, must reuse the test build: every package the run needs is one the tests
+/// built, with the same features (else the run compiles wasmtime a second time). The
+/// features that dev-dependencies add are named in host/Cargo.toml for that.
+#[test]
+fn the_main_command_reuses_the_test_build() {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let tree = |args: &[&str]| -> std::collections::BTreeSet<String> {
+        let output = Process::new(&cargo)
+            .current_dir(root())
+            .args([
+                "tree",
+                "--offline",
+                "--locked",
+                "--prefix",
+                "none",
+                "-f",
+                "{p} [{f}]",
+            ])
+            .args(args)
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            output.status.success(),
+            "cargo tree {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| line.trim_end_matches(" (*)").to_string())
+            .collect()
+    };
+    let tests = tree(&["--workspace", "-e", "normal,build,dev"]);
+    let main_command = tree(&["-p", "awi", "-e", "normal,build"]);
+    let rebuilt: Vec<&String> = main_command.difference(&tests).collect();
+    assert!(
+        rebuilt.is_empty(),
+        "`cargo run -p awi` would build these again with other features than the tests; \
+         name the tests' features in host/Cargo.toml:\n{rebuilt:#?}"
+    );
 }
 
 // ---- a real registry -------------------------------------------------------------------

@@ -6,12 +6,13 @@
 //! Each test goes through all cases and reports every failing file, not just the first.
 
 mod common;
+#[path = "../../tests/support/native.rs"]
+mod native;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aws_workload_identity::admission::{self, Context};
-use aws_workload_identity::settings::Settings;
+use aws_workload_identity::admission::Prepared;
 use base64::Engine as _;
 use recorded::Case;
 use serde_json::Value;
@@ -22,13 +23,9 @@ struct RecordedCluster(recorded::Cluster);
 impl awi::Cluster for RecordedCluster {
     fn get(&self, wanted: &awi::ObjectRef) -> Result<Value, String> {
         self.0
-            .get_resource(
-                &wanted.api_version,
-                &wanted.kind,
-                wanted.namespace.as_deref(),
-                &wanted.name,
-            )
+            .find(wanted)
             .cloned()
+            .ok_or_else(|| awi::cluster::not_found_message(wanted))
     }
 }
 
@@ -51,23 +48,10 @@ fn original_object(case: &Case) -> Value {
     request(case).get("object").cloned().unwrap_or(Value::Null)
 }
 
-/// The core crate called directly, as both glues do.
+/// The core crate called directly: `admission::decide`, as both glues do.
 fn native(case: &Case) -> Result<Answer, String> {
-    let settings = Settings::parse_valid(&case.settings_json()).map_err(|e| e.to_string())?;
-    let request = admission::request_of(&case.review).map_err(|e| e.to_string())?;
-    let cluster = case.cluster();
-    let mut context = Context::default();
-    for wanted in admission::needs(&settings, request) {
-        if let Ok(object) = cluster.get_resource(
-            &wanted.api_version,
-            &wanted.kind,
-            wanted.namespace.as_deref(),
-            &wanted.name,
-        ) {
-            context.objects.push(object.clone());
-        }
-    }
-    let outcome = admission::review(&settings, request, &context);
+    let prepared = Prepared::parse(&case.settings_json()).map_err(|e| e.to_string())?;
+    let outcome = native::decide(case, &prepared)?;
     let original = original_object(case);
     Ok(Answer {
         allowed: outcome.allowed,
@@ -253,7 +237,7 @@ fn validate_settings(abi: &str, case: &Case) -> Result<awi::SettingsValidation, 
 /// recorded message.
 fn settings_case(abi: &str, case: &Case, expected: &str) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
-    match Settings::parse_valid(&case.settings_json()) {
+    match Prepared::parse(&case.settings_json()) {
         Ok(_) => problems.push("native: settings accepted".to_string()),
         Err(e) if e.to_string() != expected => problems.push(format!(
             "native: settings error {:?}, expected {expected:?}",
@@ -368,6 +352,86 @@ fn wit_and_kubewarden_admission_reviews_agree() {
         let uid = request(case).get("uid").cloned().unwrap_or(Value::Null);
         if wit_review["response"]["uid"] != uid {
             problems.push(format!("uid {} not echoed", uid));
+        }
+        Ok(problems)
+    });
+}
+
+/// A Pod CREATE for the settings cases that carry no review of their own.
+fn pod_review() -> Value {
+    serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": "settings", "operation": "CREATE", "namespace": "default",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "object": {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}},
+        },
+    })
+}
+
+/// Both ABIs share one settings cache: every entry of both accepts, or refuses with the same
+/// message, the settings of every recorded case, as the native core does.
+#[test]
+fn both_abis_accept_and_refuse_the_same_settings() {
+    replay_all("waPC and WIT settings", |case| {
+        let native = Prepared::parse(&case.settings_json())
+            .err()
+            .map(|e| e.to_string());
+        let review = if case.review.is_null() {
+            pod_review()
+        } else {
+            case.review.clone()
+        };
+        let cluster = Arc::new(RecordedCluster(case.cluster()));
+        let wapc = common::policy()
+            .wapc_instance(cluster.clone())
+            .map_err(|e| e.to_string())?;
+        let mut wit = common::policy().wit_instance().map_err(|e| e.to_string())?;
+        let refused = |valid: bool, message: Option<String>| (!valid).then_some(message).flatten();
+
+        let by_wapc_settings = wapc
+            .validate_settings(&case.settings)
+            .map(|v| refused(v.valid, v.message))
+            .map_err(|e| e.to_string())?;
+        let by_wit_settings = wit
+            .validate_settings(&case.settings_json())
+            .map(|v| refused(v.valid, v.message))
+            .map_err(|e| e.to_string())?;
+        let by_wapc_validate = wapc
+            .validate(&case.settings, &review)
+            .map(|r| refused(r.accepted, r.message))
+            .map_err(|e| e.to_string())?;
+        let by_wit_review = match wit.review(&case.settings_json(), &review.to_string(), &*cluster)
+        {
+            Ok(_) => None,
+            Err(awi::Error::Guest { message, .. }) => Some(message),
+            Err(e) => return Err(e.to_string()),
+        };
+
+        let mut problems = Vec::new();
+        for (entry, answer) in [
+            ("waPC validate_settings", &by_wapc_settings),
+            ("WIT validate-settings", &by_wit_settings),
+        ] {
+            if *answer != native {
+                problems.push(format!("{entry}: refused {answer:?}, native {native:?}"));
+            }
+        }
+        // A request may be refused for itself; refused settings must refuse it with their
+        // message.
+        for (entry, answer) in [
+            ("waPC validate", &by_wapc_validate),
+            ("WIT review", &by_wit_review),
+        ] {
+            match (&native, answer) {
+                (Some(expected), Some(message)) if message == expected => {}
+                (None, None) => {}
+                (None, Some(_)) if !case.expect.allowed => {}
+                (native, answer) => problems.push(format!(
+                    "{entry}: refused {answer:?}, native settings error {native:?}"
+                )),
+            }
         }
         Ok(problems)
     });

@@ -4,14 +4,13 @@
 //! `admission.needs` names and passes it to `admission.review`. Every input problem is an
 //! `err` string, never a trap.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::admission::{self, Context};
-use crate::settings::Settings;
-use crate::trust;
+use super::with_validator;
+use crate::admission::{self, Lookup, Prepared};
+use awi_trust as trust;
 
 wit_bindgen::generate!({
     path: "wit",
@@ -26,35 +25,9 @@ struct Policy;
 
 export!(Policy);
 
-/// Settings as parsed from their JSON text: shared, or why they were refused.
-type Parsed = Result<Rc<Settings>, String>;
-
-thread_local! {
-    /// The settings text of the last call and what it parsed into: a host passes the same
-    /// settings with every review, and parsed settings keep their parsed trust policies.
-    static SETTINGS: RefCell<Option<(String, Parsed)>> =
-        const { RefCell::new(None) };
-}
-
-fn settings(json: &str) -> Parsed {
-    SETTINGS.with(|cache| {
-        let Ok(mut cache) = cache.try_borrow_mut() else {
-            // Not reentrant; should it ever be, parse without the cache.
-            return Settings::parse_valid(json)
-                .map(Rc::new)
-                .map_err(|e| e.to_string());
-        };
-        match &*cache {
-            Some((text, parsed)) if text == json => parsed.clone(),
-            _ => {
-                let parsed = Settings::parse_valid(json)
-                    .map(Rc::new)
-                    .map_err(|e| e.to_string());
-                *cache = Some((json.to_string(), parsed.clone()));
-                parsed
-            }
-        }
-    })
+/// The prepared settings of `json`, from the cache the waPC entries use too.
+fn settings(json: &str) -> Result<Arc<Prepared>, String> {
+    with_validator(|validator| validator.settings_cache().get(json)).map_err(|e| e.to_string())
 }
 
 impl wit_admission::Guest for Policy {
@@ -62,10 +35,12 @@ impl wit_admission::Guest for Policy {
         settings_json: String,
         review: String,
     ) -> Result<Vec<wit_admission::ObjectRef>, String> {
-        let settings = settings(&settings_json)?;
+        // The settings do not change what is read, but refused settings are an error here
+        // as in every other entry.
+        settings(&settings_json)?;
         let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
         let request = admission::request_of(&review).map_err(|e| e.to_string())?;
-        Ok(admission::needs(&settings, request)
+        Ok(admission::needs(request)
             .into_iter()
             .map(|r| wit_admission::ObjectRef {
                 api_version: r.api_version,
@@ -81,7 +56,7 @@ impl wit_admission::Guest for Policy {
         review: String,
         context: Vec<String>,
     ) -> Result<String, String> {
-        let settings = settings(&settings_json)?;
+        let prepared = settings(&settings_json)?;
         let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
         let request = admission::request_of(&review).map_err(|e| e.to_string())?;
         let objects = context
@@ -92,11 +67,13 @@ impl wit_admission::Guest for Policy {
                     .map_err(|e| format!("context[{i}]: not valid JSON: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let context = Context {
-            objects,
-            failures: Vec::new(),
-        };
-        let outcome = admission::review(&settings, request, &context);
+        // The host read what `needs` named; an object it did not pass does not exist.
+        let outcome = admission::decide(&prepared, request, |wanted| {
+            objects
+                .iter()
+                .find(|object| wanted.matches(object))
+                .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
+        });
         Ok(admission::answer(&review, &outcome).to_string())
     }
 

@@ -5,7 +5,7 @@
 //! Invalid values are not errors of the Pod: the caller falls back like the reference does
 //! and turns the reason into an admission warning.
 
-use crate::settings::MIN_TOKEN_EXPIRATION;
+use awi_trust::k8s::MIN_TOKEN_EXPIRATION;
 
 /// Go's `strconv.ParseBool`: exactly these twelve spellings, nothing trimmed.
 pub fn parse_go_bool(value: &str) -> Option<bool> {

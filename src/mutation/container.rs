@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::patch::{Ops, has_named};
 use super::resolve::{Mode, Plan};
 use super::{MutationError, pod};
-use crate::json::type_name;
+use awi_trust::json::type_name;
 
 const AWS_ROLE_ARN: &str = "AWS_ROLE_ARN";
 const AWS_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";

@@ -65,15 +65,22 @@ pub struct Injection {
 pub enum Credentials {
     /// IRSA: `AWS_ROLE_ARN` and a projected token for `sts:AssumeRoleWithWebIdentity`.
     WebIdentity {
+        /// The Pod's ServiceAccount.
         service_account: String,
+        /// `AWS_ROLE_ARN`.
         role_arn: String,
+        /// The projected token's audience.
         audience: String,
+        /// The projected token's lifetime in seconds.
         expiration: i64,
     },
     /// EKS Pod Identity: a projected token for the container credentials endpoint.
     ContainerCredentials {
+        /// The Pod's ServiceAccount.
         service_account: String,
+        /// The projected token's audience.
         audience: String,
+        /// The projected token's lifetime in seconds.
         expiration: i64,
     },
 }
@@ -81,13 +88,20 @@ pub enum Credentials {
 /// A Pod the policy cannot read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MutationError {
+    /// `request.object` is not a JSON object.
     #[error("Pod: expected an object, got {found}")]
-    NotAnObject { found: &'static str },
+    NotAnObject {
+        /// What it is instead.
+        found: &'static str,
+    },
+    /// A field the mutation reads has the wrong JSON type.
     #[error("Pod {field}: expected {expected}, got {found}")]
     WrongType {
         /// Dotted path of the field, e.g. `spec.containers[0].env`.
         field: String,
+        /// What the Pod schema wants there.
         expected: &'static str,
+        /// What the field holds.
         found: &'static str,
     },
 }

@@ -51,8 +51,11 @@ impl Ops {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("patch operation {index} at {path:?}: {reason}")]
 pub struct ApplyError {
+    /// Index of the operation in the patch.
     pub index: usize,
+    /// The operation's path.
     pub path: String,
+    /// Why it does not apply.
     pub reason: &'static str,
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::MutationError;
-use crate::json::type_name;
+use awi_trust::json::type_name;
 
 /// The Pod as an object.
 pub fn object(pod: &Value) -> Result<&Map<String, Value>, MutationError> {

@@ -16,11 +16,11 @@ use serde_json::{Map, Value};
 
 use super::annotations::{CsvError, Expiration, parse_csv_record, parse_expiration, parse_go_bool};
 use super::{Credentials, MutationError, PodRequest, pod};
-use crate::json::quoted;
 use crate::settings::{
-    ContainerCredentials, DEFAULT_TOKEN_EXPIRATION, MAX_TOKEN_EXPIRATION, MIN_TOKEN_EXPIRATION,
-    ServiceAccountRole, Settings,
+    ContainerCredentials, DEFAULT_TOKEN_EXPIRATION, ServiceAccountRole, Settings,
 };
+use awi_trust::json::quoted;
+use awi_trust::k8s::{MAX_TOKEN_EXPIRATION, MIN_TOKEN_EXPIRATION};
 
 /// Name of the web-identity token volume; hard-coded in the reference.
 pub const WEB_IDENTITY_VOLUME: &str = "aws-iam-token";

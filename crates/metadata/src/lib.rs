@@ -310,6 +310,15 @@ pub fn annotate(module: &[u8], metadata: &Metadata) -> Result<Vec<u8>, MetadataE
 
 /// The metadata in `module`'s `io.kubewarden.metadata` section; `None` when it has none.
 pub fn read(module: &[u8]) -> Result<Option<Metadata>, MetadataError> {
+    match section(module)? {
+        Some(data) => Ok(Some(serde_json::from_slice(data)?)),
+        None => Ok(None),
+    }
+}
+
+/// The raw contents of `module`'s `io.kubewarden.metadata` section (the metadata JSON as
+/// Kubewarden reads it); the first one when a module has several.
+pub fn section(module: &[u8]) -> Result<Option<&[u8]>, MetadataError> {
     let mut found = None;
     for payload in wasmparser::Parser::new(0).parse_all(module) {
         let payload = payload.map_err(|e| MetadataError::NotAModule(e.to_string()))?;
@@ -324,7 +333,7 @@ pub fn read(module: &[u8]) -> Result<Option<Metadata>, MetadataError> {
             && reader.name() == SECTION
             && found.is_none()
         {
-            found = Some(serde_json::from_slice(reader.data())?);
+            found = Some(reader.data());
         }
     }
     Ok(found)

@@ -1,83 +1,19 @@
 //! Syntax of the IAM identifiers given on the command line (role ARN, account, role name),
 //! checked before anything runs so that a typo in a flag is bad input (exit 2), not a
-//! "not allowed" answer.
+//! "not allowed" answer. The grammars are the trust engine's own (`awi_trust::arn`); this
+//! module only words the flag errors.
 
-/// AWS partitions (SDK partition metadata).
-const PARTITIONS: &[&str] = &[
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-];
-
-/// A role ARN split into its parts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleArn {
-    pub partition: String,
-    pub account: String,
-    pub path: String,
-    pub name: String,
-}
+use awi_trust::RoleArn;
+use awi_trust::arn::is_account_id;
 
 /// Checks `arn:<partition>:iam::<12 digits>:role<path><name>`; the error says what is wrong.
 pub fn parse_role_arn(arn: &str) -> Result<RoleArn, String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, account, resource] = parts[..] else {
-        return Err(format!(
-            "{arn:?} is not a role ARN (expected arn:aws:iam::<account>:role/<name>)"
-        ));
-    };
-    if prefix != "arn" {
-        return Err(format!(
-            "{arn:?} is not an ARN (it must start with \"arn:\")"
-        ));
-    }
-    if !PARTITIONS.contains(&partition) {
-        return Err(format!(
-            "{arn:?}: unknown partition {partition:?} (expected one of {})",
-            PARTITIONS.join(", ")
-        ));
-    }
-    if service != "iam" {
-        return Err(format!("{arn:?}: service must be iam, not {service:?}"));
-    }
-    if !region.is_empty() {
-        return Err(format!(
-            "{arn:?}: IAM ARNs have no region, found {region:?}"
-        ));
-    }
-    check_account(account).map_err(|e| format!("{arn:?}: {e}"))?;
-    let Some(rest) = resource.strip_prefix("role/") else {
-        return Err(format!(
-            "{arn:?}: resource must be role/<name>, found {resource:?}"
-        ));
-    };
-    // The path is everything up to the last slash: `role/a/b/name` has path `/a/b/`.
-    let (path, name) = match rest.rfind('/') {
-        Some(i) => (format!("/{}", &rest[..=i]), &rest[i + 1..]),
-        None => ("/".to_string(), rest),
-    };
-    if path.len() > 512 || !path.chars().all(|c| ('!'..='~').contains(&c)) {
-        return Err(format!(
-            "{arn:?}: role path {path:?} must be printable ASCII, at most 512 characters"
-        ));
-    }
-    check_role_name(name).map_err(|e| format!("{arn:?}: {e}"))?;
-    Ok(RoleArn {
-        partition: partition.to_string(),
-        account: account.to_string(),
-        path,
-        name: name.to_string(),
-    })
+    RoleArn::parse(arn).map_err(|e| e.to_string())
 }
 
 /// An AWS account ID is exactly 12 digits.
 pub fn check_account(account: &str) -> Result<(), String> {
-    if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) {
+    if is_account_id(account) {
         Ok(())
     } else {
         Err(format!("account {account:?} must be exactly 12 digits"))
@@ -114,12 +50,12 @@ mod tests {
     #[test]
     fn role_arns() {
         let arn = parse_role_arn("arn:aws:iam::111122223333:role/payments-api").unwrap();
-        assert_eq!(arn.account, "111122223333");
-        assert_eq!(arn.name, "payments-api");
-        assert_eq!(arn.path, "/");
+        assert_eq!(arn.account(), "111122223333");
+        assert_eq!(arn.name(), "payments-api");
+        assert_eq!(arn.path(), "/");
         let arn = parse_role_arn("arn:aws-cn:iam::012345678901:role/app/x/Name_1").unwrap();
-        assert_eq!(arn.path, "/app/x/");
-        assert_eq!(arn.name, "Name_1");
+        assert_eq!(arn.path(), "/app/x/");
+        assert_eq!(arn.name(), "Name_1");
         for bad in [
             "payments-api",
             "arn:aws:iam::1111:role/x",

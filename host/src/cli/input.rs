@@ -7,6 +7,8 @@ use std::path::Path;
 use serde::Deserialize;
 use serde_json::Value;
 
+use awi_trust::json::type_name;
+
 use super::error::{Failure, Outcome};
 
 /// The text of `path`; `what` says which argument it came from (e.g. `--settings`).
@@ -99,7 +101,7 @@ pub fn read_objects(path: &Path, what: &str) -> Outcome<Vec<Value>> {
             other => {
                 return Err(Failure::input(format!(
                     "{origin}: expected Kubernetes objects, found {}",
-                    kind_of(&other)
+                    type_name(&other)
                 )));
             }
         }
@@ -111,23 +113,11 @@ pub fn read_objects(path: &Path, what: &str) -> Outcome<Vec<Value>> {
         if !object.is_object() {
             return Err(Failure::input(format!(
                 "{origin}: expected Kubernetes objects, found {}",
-                kind_of(object)
+                type_name(object)
             )));
         }
     }
     Ok(objects)
-}
-
-/// "an object", "a string", ... for messages.
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// The string at `pointer` in `value`, if any.

@@ -9,7 +9,7 @@ use awi::identity::issuer::DISCOVERY_PATH;
 use awi::identity::{Issuer, Jwks, Violation, check_discovery, check_jwks, discovery_document};
 use serde_json::{Value, json};
 
-use super::arn::{check_account, check_role_name};
+use super::arn::{check_account, check_role_name, parse_role_arn};
 use super::error::{EXIT_NO, Failure, Outcome};
 use super::input::{parse_json, read_text};
 use super::model::{Module, Subject};
@@ -70,8 +70,10 @@ pub fn setup_issuer(module: &mut dyn Module, args: &IssuerSetupArgs) -> Outcome<
     }
 
     let provider = issuer.provider_id();
-    let provider_arn = format!("arn:aws:iam::{account}:oidc-provider/{provider}");
     let role_arn = format!("arn:aws:iam::{account}:role/{}", args.role_name);
+    let provider_arn = parse_role_arn(&role_arn)
+        .map_err(|e| Failure::input(format!("--role-name: {e}")))?
+        .oidc_provider_arn(issuer.as_str());
     let template = json!({
         "Version": "2012-10-17",
         "Statement": [{

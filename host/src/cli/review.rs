@@ -7,7 +7,9 @@ use serde_json::{Value, json};
 
 use super::diff;
 use super::error::{EXIT_NO, Failure, Outcome};
-use super::input::{kind_of, parse_document, read_document, read_objects, read_text, str_at};
+use awi_trust::json::type_name;
+
+use super::input::{parse_document, read_document, read_objects, read_text, str_at};
 use super::model::Module;
 use super::trust::Printed;
 
@@ -32,7 +34,7 @@ pub fn load_settings(module: &mut dyn Module, path: Option<&Path>) -> Outcome<Va
     if !settings.is_object() {
         return Err(Failure::input(format!(
             "{origin}: expected a settings object, found {}",
-            kind_of(&settings)
+            type_name(&settings)
         )));
     }
     module
@@ -56,7 +58,7 @@ pub fn as_review(document: Value, origin: &str) -> Outcome<Value> {
     let Value::Object(map) = &document else {
         return Err(Failure::input(format!(
             "{origin}: expected an AdmissionReview object, found {}",
-            kind_of(&document)
+            type_name(&document)
         )));
     };
     match map.get("kind").and_then(Value::as_str) {
@@ -165,7 +167,7 @@ pub fn mutate(module: &mut dyn Module, args: &MutateArgs) -> Outcome<(String, Ve
     if !pod.is_object() {
         return Err(Failure::input(format!(
             "{origin}: expected a Pod object, found {}",
-            kind_of(&pod)
+            type_name(&pod)
         )));
     }
     match str_at(&pod, "/kind") {

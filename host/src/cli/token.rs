@@ -64,12 +64,7 @@ pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> 
         .discovery
         .map(|file| read_json(file, "--discovery"))
         .transpose()?;
-    let provider_arn = format!(
-        "arn:{}:iam::{}:oidc-provider/{}",
-        role.partition,
-        role.account,
-        issuer.provider_id()
-    );
+    let provider_arn = role.oidc_provider_arn(issuer.as_str());
 
     let decoded = text.and_then(|t| Token::decode(&t).map_err(|e| e.to_string()));
     let explanation = match decoded {
@@ -100,8 +95,12 @@ pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> 
                         namespace: accepted.namespace.clone(),
                         service_account: accepted.service_account.clone(),
                     };
-                    let verdict = module.check(&policy, args.role_arn, &subject)?;
-                    decided(module, &verdict, &policy, args.role_arn, &subject, &accepted, token.claims)?
+                    let role = Role {
+                        policy: &policy,
+                        arn: args.role_arn,
+                        provider_arn: &provider_arn,
+                    };
+                    decided(module, &role, &subject, &accepted, token.claims)?
                 }
             }
         }
@@ -158,15 +157,22 @@ fn refused(refusal: Refusal, claims: Option<Map<String, Value>>) -> Explanation 
 }
 
 /// The trust engine's decision in STS's terms, with the fix for a refusal.
+/// The role the token is for: its trust policy, its ARN, and the IAM OIDC provider of the
+/// issuer in the role's account.
+struct Role<'a> {
+    policy: &'a str,
+    arn: &'a str,
+    provider_arn: &'a str,
+}
+
 fn decided(
     module: &mut dyn Module,
-    verdict: &Verdict,
-    policy: &str,
-    role_arn: &str,
+    role: &Role,
     subject: &Subject,
     accepted: &Accepted,
     claims: Map<String, Value>,
 ) -> Outcome<Explanation> {
+    let verdict = module.check(role.policy, role.arn, subject)?;
     let checked = vec![
         format!("iss {} (the IAM OIDC provider)", subject.issuer),
         format!("aud {} (a client ID of the provider)", subject.audience),
@@ -187,20 +193,21 @@ fn decided(
             checked,
         });
     }
-    let admitted = module.who(policy, role_arn, &subject.issuer, &subject.audience)?;
+    let admitted = module.who(role.policy, role.arn, &subject.issuer, &subject.audience)?;
     Ok(Explanation {
         verdict: StsVerdict::AccessDenied,
         reason: format!(
             "trust policy: Not authorized to perform sts:AssumeRoleWithWebIdentity: {why}"
         ),
-        fix: Some(access_fix(verdict, role_arn, subject, &admitted)),
+        fix: Some(access_fix(&verdict, role, subject, &admitted)),
         claims: Some(claims),
         checked,
     })
 }
 
 /// The trust-policy line or the annotation to change, from what decided.
-fn access_fix(verdict: &Verdict, role_arn: &str, subject: &Subject, admitted: &[String]) -> String {
+fn access_fix(verdict: &Verdict, role: &Role, subject: &Subject, admitted: &[String]) -> String {
+    let (role_arn, provider_arn) = (role.arn, role.provider_arn);
     let sub = format!(
         "system:serviceaccount:{}:{}",
         subject.namespace, subject.service_account
@@ -235,12 +242,7 @@ fn access_fix(verdict: &Verdict, role_arn: &str, subject: &Subject, admitted: &[
         );
     }
     if decided.contains("does not apply") {
-        let account = role_arn.split(':').nth(4).unwrap_or_default();
-        let partition = role_arn.split(':').nth(1).unwrap_or("aws");
-        return format!(
-            "in the trust policy, set Principal.Federated to arn:{partition}:iam::{account}:oidc-provider/{}",
-            subject.issuer.trim_start_matches("https://")
-        );
+        return format!("in the trust policy, set Principal.Federated to {provider_arn}");
     }
     format!(
         "change the trust policy so that an Allow statement admits {sub} and no Deny does{others}"

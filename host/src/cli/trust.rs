@@ -122,7 +122,11 @@ pub fn verdict_text(verdict: &Verdict, role_arn: &str, subject: &Subject) -> Str
 
 /// One finding a line: severity, code, statement and message, aligned.
 pub fn findings_text(findings: &[Finding], indent: &str) -> String {
-    let code_width = findings.iter().map(|f| f.code.len()).max().unwrap_or(0);
+    let code_width = findings
+        .iter()
+        .map(|f| f.code.as_str().len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for f in findings {
         // The module's messages often name the statement already.
@@ -135,7 +139,7 @@ pub fn findings_text(findings: &[Finding], indent: &str) -> String {
             out,
             "{indent}{:<8} {:<code_width$}  {statement}{}",
             f.severity.as_str(),
-            f.code,
+            f.code.as_str(),
             f.message
         );
     }
@@ -268,7 +272,7 @@ mod tests {
 
     fn finding(code: &str, severity: Severity, statement: Option<u32>) -> Finding {
         Finding {
-            code: code.into(),
+            code: code.parse().unwrap(),
             severity,
             message: format!("{code} message"),
             statement,

@@ -62,7 +62,7 @@ impl Issuer {
     /// The issuer without `https://`: the IAM OIDC provider's identity in its ARN and the
     /// prefix of the `:sub`/`:aud` condition keys.
     pub fn provider_id(&self) -> &str {
-        self.url.strip_prefix("https://").unwrap_or(&self.url)
+        awi_trust::arn::issuer_key_prefix(&self.url)
     }
 
     /// The URL of a document published at `path` (starting with `/`) below the issuer.

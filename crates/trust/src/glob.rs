@@ -21,7 +21,7 @@ pub enum Token {
 /// A compiled wildcard pattern.
 ///
 /// ```
-/// use aws_workload_identity::trust::glob::Glob;
+/// use awi_trust::glob::Glob;
 /// let g = Glob::new("system:serviceaccount:pay*:api-?");
 /// assert!(g.is_match("system:serviceaccount:payments:api-1"));
 /// assert!(g.is_match("system:serviceaccount:pay:roll:api-x")); // `*` crosses `:`

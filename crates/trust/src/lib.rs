@@ -7,7 +7,14 @@
 //! - **who**: which ServiceAccounts can assume the role at all;
 //! - **render**: the Control Plane template filled for one ServiceAccount.
 //!
-//! Pipeline, one concept per module: [`json`] reads the text (duplicate keys refused),
+//! A crate of its own so that nothing in it can reach the product's settings, mutation or
+//! admission code: the compiler refuses an import back up. The policy, the `awi` host and the
+//! tests all use the one definition of ARNs, partitions, findings, subjects and verdicts.
+//!
+//! Ground floor, importing nothing of the crate: [`json`] (small readers for raw JSON and
+//! quoting for messages) and [`k8s`] (Kubernetes name grammars, token lifetime bounds).
+//!
+//! Pipeline, one concept per module: [`source`] reads the text (duplicate keys refused),
 //! [`document`] builds the syntax tree and reports everything IAM would refuse,
 //! [`condition`] and [`evaluate`] decide, [`lint`](mod@lint) checks statements, [`subjects`] computes
 //! the admitted `sub` set with the automata of [`language`], [`render`](mod@render) fills templates.
@@ -18,7 +25,7 @@
 //! `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
 //!
 //! ```
-//! use aws_workload_identity::trust::{check, Subject};
+//! use awi_trust::{check, Subject};
 //! let policy = r#"{"Version": "2012-10-17", "Statement": [{
 //!     "Effect": "Allow",
 //!     "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123"},
@@ -40,88 +47,39 @@
 //! );
 //! ```
 
+#![forbid(unsafe_code)]
+// Nothing on an input path may panic; the unit tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod json;
+pub mod k8s;
+
 pub mod arn;
+pub mod classify;
 pub mod condition;
 pub mod document;
+pub mod error;
 pub mod evaluate;
 pub mod finding;
 pub mod glob;
-pub mod json;
 pub mod language;
 pub mod lint;
 pub mod render;
+pub mod source;
 pub mod subjects;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use arn::{ArnError, OidcProviderArn, RoleArn};
 pub use document::Document;
-pub use finding::{Finding, Severity, code};
-pub use render::{oidc_provider_config, render};
+pub use error::TrustError;
+pub use evaluate::{STS_AUDIENCE, Subject, Verdict};
+pub use finding::{Code, Finding, Severity};
+pub use render::{OidcProvider, oidc_provider_config, render};
 pub use subjects::Admitted;
-
-/// The web-identity caller STS would see for a ServiceAccount of a cluster.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Subject {
-    /// The cluster's OIDC issuer URL, with `https://`.
-    pub issuer: String,
-    /// The token audience (`sts.amazonaws.com` unless the ServiceAccount overrides it).
-    pub audience: String,
-    pub namespace: String,
-    pub service_account: String,
-}
-
-impl Subject {
-    /// `system:serviceaccount:<namespace>:<name>`, the token's `sub`.
-    pub fn sub(&self) -> String {
-        format!(
-            "system:serviceaccount:{}:{}",
-            self.namespace, self.service_account
-        )
-    }
-}
-
-/// Whether a trust policy lets a subject assume a role, and why.
-///
-/// Serialises as `{"allowed", "validDocument", "findings", "explanation"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verdict {
-    pub allowed: bool,
-    /// False when IAM would refuse the document; `allowed` is then false too.
-    pub valid_document: bool,
-    /// Error findings of an invalid document, or findings about the decision itself
-    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
-    pub findings: Vec<Finding>,
-    /// Which statement and condition decided, one sentence each.
-    pub explanation: Vec<String>,
-}
-
-/// Inputs that cannot be used at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TrustError {
-    /// The role ARN does not follow its grammar.
-    #[error(transparent)]
-    RoleArn(#[from] ArnError),
-    /// No JSON object could be read from the policy text.
-    #[error("trust policy: {0}")]
-    Unreadable(String),
-    /// A namespace or ServiceAccount name that Kubernetes would refuse.
-    #[error("{what} {value:?} is not valid: expected {expected}")]
-    InvalidName {
-        what: &'static str,
-        value: String,
-        expected: &'static str,
-    },
-    /// The template or cluster object cannot be used.
-    #[error("trust policy template: {0}")]
-    Template(String),
-    /// The admitted subject set is too complex to compute within the engine's bounds.
-    #[error("who can assume: {0}")]
-    Analysis(String),
-}
 
 /// A trust policy parsed once and evaluated many times (the admission layer keeps parsed
 /// policies from its settings).
@@ -138,7 +96,7 @@ impl TrustPolicy {
     /// error findings and never allows anything).
     ///
     /// ```
-    /// use aws_workload_identity::trust::TrustPolicy;
+    /// use awi_trust::TrustPolicy;
     /// let (p, findings) = TrustPolicy::parse(r#"{"Statement": {"Effect": "Allow"}}"#).unwrap();
     /// assert!(!p.is_valid());
     /// assert!(findings.iter().any(|f| f.code == "MISSING_PRINCIPAL"));
@@ -200,11 +158,11 @@ impl TrustPolicy {
         if let Ok((set_findings, bounded)) = subjects::findings(&self.document, &target) {
             // A deny-list Allow fenced by a Deny down to named ServiceAccounts is safe.
             statement_findings.retain(|f| {
-                !(f.code == code::NEGATED_SUB_ALLOW
+                !(f.code == Code::NegatedSubAllow
                     && f.statement.is_some_and(|s| bounded.contains(&s)))
             });
             for f in set_findings {
-                let repeated = f.code == code::ALLOW_NEVER_MATCHES
+                let repeated = f.code == Code::AllowNeverMatches
                     && statement_findings
                         .iter()
                         .any(|g| g.code == f.code && g.statement == f.statement);
@@ -223,7 +181,7 @@ impl TrustPolicy {
     /// see [`Admitted::notes`]). An invalid document admits nobody.
     ///
     /// ```
-    /// use aws_workload_identity::trust::{RoleArn, TrustPolicy};
+    /// use awi_trust::{RoleArn, TrustPolicy};
     /// let (p, _) = TrustPolicy::parse(r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
     ///   "Principal": {"Federated": "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc"},
     ///   "Action": "sts:AssumeRoleWithWebIdentity",
@@ -242,19 +200,19 @@ impl TrustPolicy {
         if !self.document.valid || !issuer.starts_with("https://") {
             return Ok(Admitted {
                 language: language::Language::nothing(),
-                subjects: language::SubjectSet::Nobody,
+                subjects: classify::SubjectSet::Nobody,
                 notes: Vec::new(),
             });
         }
         let target = subjects::Target::new(Some(role), issuer, Some(audience));
-        subjects::admitted(&self.document, &target).map_err(|e| TrustError::Analysis(e.to_string()))
+        Ok(subjects::admitted(&self.document, &target)?)
     }
 }
 
 /// A policy text that cannot be read gives the single `INVALID_JSON` finding.
 fn unreadable(message: String) -> Finding {
     Finding::new(
-        code::INVALID_JSON,
+        Code::InvalidJson,
         None,
         format!("the trust policy cannot be read: {message}"),
     )
@@ -336,22 +294,7 @@ pub fn who(
     Ok(p.admitted(&role, issuer, audience)?.lines())
 }
 
-/// Refuses names that no ServiceAccount can have: a `:` or `*` in them would forge a
-/// different `sub`.
+/// Refuses names that no ServiceAccount can have ([`k8s::check_names`]).
 pub fn check_names(namespace: &str, service_account: &str) -> Result<(), TrustError> {
-    if !crate::settings::is_dns_label(namespace) {
-        return Err(TrustError::InvalidName {
-            what: "namespace",
-            value: namespace.to_string(),
-            expected: "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters",
-        });
-    }
-    if !crate::settings::is_dns_subdomain(service_account) {
-        return Err(TrustError::InvalidName {
-            what: "ServiceAccount name",
-            value: service_account.to_string(),
-            expected: "a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters",
-        });
-    }
-    Ok(())
+    Ok(k8s::check_names(namespace, service_account)?)
 }

@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 
 use super::arn::{ArnParts, OidcProviderArn, is_saml_provider_arn};
 use super::condition::{BaseOp, CondValue, Condition, Operator, parse_bool};
-use super::finding::{Finding, code};
+use super::finding::{Code, Finding};
 use super::glob::Glob;
+use crate::arn::{PARTITIONS, is_account_id};
 use crate::json::type_name;
-use crate::settings::{PARTITIONS, is_account_id};
 
 /// IAM's bound on `AssumeRolePolicyDocument` (CreateRole API), in characters.
 pub const MAX_DOCUMENT_CHARS: usize = 131_072;
@@ -152,16 +152,16 @@ pub struct Document {
     pub quota_chars: usize,
 }
 
-/// Reads the document in `text` (any accepted form, see [`super::json`]). `Err` only when
+/// Reads the document in `text` (any accepted form, see [`crate::source`]). `Err` only when
 /// no JSON object can be found; its message says why.
 pub fn parse_text(text: &str) -> Result<(Document, Vec<Finding>), String> {
-    let (value, doc_text) = super::json::extract(text)?;
+    let (value, doc_text) = crate::source::extract(text)?;
     Ok(validate(&value, &doc_text))
 }
 
 /// Same as [`parse_text`] for a settings value (an object or a string holding the text).
 pub fn parse_value(value: &Value) -> Result<(Document, Vec<Finding>), String> {
-    let (value, doc_text) = super::json::extract_value(value)?;
+    let (value, doc_text) = crate::source::extract_value(value)?;
     Ok(validate(&value, &doc_text))
 }
 
@@ -180,7 +180,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     };
     if chars > MAX_DOCUMENT_CHARS {
         v.error(
-            code::INVALID_JSON,
+            Code::InvalidJson,
             None,
             format!(
                 "the document is {chars} characters long; IAM accepts at most {MAX_DOCUMENT_CHARS}"
@@ -188,7 +188,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         );
     }
     if quota_chars > DEFAULT_QUOTA_CHARS {
-        v.push(code::POLICY_TOO_LARGE, None, format!(
+        v.push(Code::PolicyTooLarge, None, format!(
             "the document has {quota_chars} non-whitespace characters; the default role trust policy quota is {DEFAULT_QUOTA_CHARS} (raise the quota or shorten the document)"
         ));
     }
@@ -203,7 +203,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     };
     let Some(object) = value.as_object() else {
         v.error(
-            code::INVALID_JSON,
+            Code::InvalidJson,
             None,
             format!(
                 "the document is {}, expected a JSON object",
@@ -215,20 +215,20 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     };
     for key in object.keys() {
         if !matches!(key.as_str(), "Version" | "Id" | "Statement") {
-            v.error(code::INVALID_JSON, None, format!(
+            v.error(Code::InvalidJson, None, format!(
                 "unknown top-level element {key:?}; a policy has Version, Id and Statement (element names are case-sensitive)"
             ));
         }
     }
     doc.version = match object.get("Version") {
         None => {
-            v.push(code::MISSING_VERSION, None, "no Version: policy variables are not substituted (add \"Version\": \"2012-10-17\")");
+            v.push(Code::MissingVersion, None, "no Version: policy variables are not substituted (add \"Version\": \"2012-10-17\")");
             Version::Missing
         }
         Some(Value::String(s)) if s == "2012-10-17" => Version::V2012_10_17,
         Some(Value::String(s)) if s == "2008-10-17" => {
             v.push(
-                code::OLD_VERSION,
+                Code::OldVersion,
                 None,
                 "Version 2008-10-17: policy variables are not substituted (use 2012-10-17)",
             );
@@ -236,7 +236,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         }
         Some(other) => {
             v.error(
-                code::INVALID_VERSION,
+                Code::InvalidVersion,
                 None,
                 format!(
                     "Version {} is not \"2012-10-17\" or \"2008-10-17\"",
@@ -250,7 +250,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         && !id.is_string()
     {
         v.error(
-            code::INVALID_JSON,
+            Code::InvalidJson,
             None,
             format!("Id is {}, expected a string", type_name(id)),
         );
@@ -258,7 +258,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
     let statements: Vec<&Value> = match object.get("Statement") {
         None => {
             v.error(
-                code::MISSING_STATEMENT,
+                Code::MissingStatement,
                 None,
                 "the document has no Statement; nothing can be allowed",
             );
@@ -267,7 +267,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         Some(Value::Array(items)) => {
             if items.is_empty() {
                 v.error(
-                    code::MISSING_STATEMENT,
+                    Code::MissingStatement,
                     None,
                     "Statement is an empty array; nothing can be allowed",
                 );
@@ -277,7 +277,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
         Some(one @ Value::Object(_)) => vec![one],
         Some(other) => {
             v.error(
-                code::INVALID_JSON,
+                Code::InvalidJson,
                 None,
                 format!(
                     "Statement is {}, expected an object or an array of objects",
@@ -297,7 +297,7 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
             && !sids.insert(sid.clone())
         {
             v.push(
-                code::SID_DUPLICATE,
+                Code::SidDuplicate,
                 Some(index),
                 format!(
                     "{}: Sid {sid:?} is used by an earlier statement; Sids should be unique",
@@ -318,11 +318,11 @@ struct Validator {
 }
 
 impl Validator {
-    fn push(&mut self, code: &'static str, statement: Option<u32>, message: impl Into<String>) {
+    fn push(&mut self, code: Code, statement: Option<u32>, message: impl Into<String>) {
         self.findings.push(Finding::new(code, statement, message));
     }
 
-    fn error(&mut self, code: &'static str, statement: Option<u32>, message: impl Into<String>) {
+    fn error(&mut self, code: Code, statement: Option<u32>, message: impl Into<String>) {
         self.errors += 1;
         self.push(code, statement, message);
     }
@@ -338,7 +338,7 @@ fn check_characters(value: &Value, v: &mut Validator) {
         match item {
             Value::String(s) => {
                 if let Some(c) = bad(s) {
-                    v.error(code::INVALID_JSON, None, format!(
+                    v.error(Code::InvalidJson, None, format!(
                         "the value {s:?} contains {c:?} (U+{:04X}); IAM accepts only tab, LF, CR and U+0020-U+00FF",
                         c as u32
                     ));
@@ -349,7 +349,7 @@ fn check_characters(value: &Value, v: &mut Validator) {
             Value::Object(map) => {
                 for (k, val) in map {
                     if let Some(c) = bad(k) {
-                        v.error(code::INVALID_JSON, None, format!(
+                        v.error(Code::InvalidJson, None, format!(
                             "the key {k:?} contains {c:?} (U+{:04X}); IAM accepts only tab, LF, CR and U+0020-U+00FF",
                             c as u32
                         ));
@@ -430,7 +430,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
     };
     let Some(object) = value.as_object() else {
         v.error(
-            code::INVALID_JSON,
+            Code::InvalidJson,
             Some(index),
             format!(
                 "{}: is {}, expected an object",
@@ -446,7 +446,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
             st.sid = Some(s.clone());
             if !s.chars().all(|c| c.is_ascii_alphanumeric()) {
                 v.push(
-                    code::SID_INVALID,
+                    Code::SidInvalid,
                     Some(index),
                     format!(
                         "{}: Sid {s:?} has characters other than letters and digits",
@@ -456,7 +456,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
             }
         }
         Some(other) => v.error(
-            code::INVALID_JSON,
+            Code::InvalidJson,
             Some(index),
             format!(
                 "statement {index}: Sid is {}, expected a string",
@@ -467,7 +467,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
     let at = st.label();
     for key in object.keys() {
         if !STATEMENT_ELEMENTS.contains(&key.as_str()) {
-            v.error(code::INVALID_JSON, Some(index), format!(
+            v.error(Code::InvalidJson, Some(index), format!(
                 "{at}: unknown element {key:?}; expected one of {} (element names are case-sensitive)",
                 STATEMENT_ELEMENTS.join(", ")
             ));
@@ -477,7 +477,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
         match object.get("Effect") {
             None => {
                 v.error(
-                    code::MISSING_EFFECT,
+                    Code::MissingEffect,
                     Some(index),
                     format!("{at}: Effect is missing; it must be \"Allow\" or \"Deny\""),
                 );
@@ -486,7 +486,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
             Some(Value::String(s)) if s == "Allow" => Some(Effect::Allow),
             Some(Value::String(s)) if s == "Deny" => Some(Effect::Deny),
             Some(other) => {
-                v.error(code::INVALID_EFFECT, Some(index), format!(
+                v.error(Code::InvalidEffect, Some(index), format!(
                 "{at}: Effect {} is not \"Allow\" or \"Deny\" (the value is case-sensitive)",
                 show(other)
             ));
@@ -494,14 +494,14 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
             }
         };
     if object.contains_key("NotPrincipal") {
-        v.error(code::NOTPRINCIPAL_NOT_SUPPORTED, Some(index), format!(
+        v.error(Code::NotprincipalNotSupported, Some(index), format!(
             "{at}: NotPrincipal is not supported in role trust policies; name the trusted provider in Principal"
         ));
     }
     match object.get("Principal") {
         None if object.contains_key("NotPrincipal") => {}
         None => v.error(
-            code::MISSING_PRINCIPAL,
+            Code::MissingPrincipal,
             Some(index),
             format!("{at}: Principal is missing; trust policies must name who may assume the role"),
         ),
@@ -509,7 +509,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
     }
     for key in ["Resource", "NotResource"] {
         if object.contains_key(key) {
-            v.error(code::RESOURCE_NOT_SUPPORTED, Some(index), format!(
+            v.error(Code::ResourceNotSupported, Some(index), format!(
                 "{at}: {key} is prohibited in role trust policies (IAM: \"Has prohibited field {key}\")"
             ));
         }
@@ -525,14 +525,14 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
     let mut p = Principal::default();
     let map = match value {
         Value::String(s) if s == "*" => {
-            v.error(code::WILDCARD_PRINCIPAL_NOT_SUPPORTED, Some(index), format!(
+            v.error(Code::WildcardPrincipalNotSupported, Some(index), format!(
                 "{at}: Principal \"*\" is refused in role trust policies; name the OIDC provider: {{\"Federated\": \"arn:aws:iam::<account>:oidc-provider/<issuer host/path>\"}}"
             ));
             return p;
         }
         Value::Object(map) => map,
         other => {
-            v.error(code::INVALID_JSON, Some(index), format!(
+            v.error(Code::InvalidJson, Some(index), format!(
                 "{at}: Principal is {}, expected an object such as {{\"Federated\": \"<provider ARN>\"}}",
                 show(other)
             ));
@@ -541,7 +541,7 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
     };
     if map.is_empty() {
         v.error(
-            code::MISSING_PRINCIPAL,
+            Code::MissingPrincipal,
             Some(index),
             format!("{at}: Principal is an empty object"),
         );
@@ -551,7 +551,7 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
             match strings(values) {
                 Ok(list) => list,
                 Err(t) => {
-                    v.error(code::INVALID_JSON, Some(index), format!(
+                    v.error(Code::InvalidJson, Some(index), format!(
                     "{at}: Principal {kind} holds {t}, expected a string or an array of strings"
                 ));
                     continue;
@@ -559,7 +559,7 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
             };
         if list.is_empty() {
             v.error(
-                code::MISSING_PRINCIPAL,
+                Code::MissingPrincipal,
                 Some(index),
                 format!("{at}: Principal {kind} is an empty array"),
             );
@@ -573,7 +573,7 @@ fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Pr
             "Service" => p.service = list,
             "CanonicalUser" => p.canonical_user = list,
             other => v.error(
-                code::INVALID_JSON,
+                Code::InvalidJson,
                 Some(index),
                 format!(
                     "{at}: unknown principal type {other:?}; expected AWS, Federated or Service"
@@ -594,11 +594,11 @@ fn check_principal_value(
 ) {
     if item.contains('*') {
         if item != "*" {
-            v.error(code::PRINCIPAL_PARTIAL_WILDCARD, Some(index), format!(
+            v.error(Code::PrincipalPartialWildcard, Some(index), format!(
                 "{at}: Principal {kind} {item:?}: a wildcard cannot match part of a principal; name it exactly"
             ));
         } else if kind != "AWS" {
-            v.error(code::WILDCARD_PRINCIPAL_NOT_SUPPORTED, Some(index), format!(
+            v.error(Code::WildcardPrincipalNotSupported, Some(index), format!(
                 "{at}: Principal {kind} \"*\" is refused in role trust policies; name the provider exactly"
             ));
         }
@@ -606,7 +606,7 @@ fn check_principal_value(
     }
     let invalid = |v: &mut Validator, why: String| {
         v.error(
-            code::INVALID_PRINCIPAL_ARN,
+            Code::InvalidPrincipalArn,
             Some(index),
             format!("{at}: Principal {kind} {why}"),
         );
@@ -687,14 +687,14 @@ fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Vali
     let (key, value, negated) = match (object.get("Action"), object.get("NotAction")) {
         (Some(_), Some(_)) => {
             v.error(
-                code::MISSING_ACTION,
+                Code::MissingAction,
                 Some(index),
                 format!("{at}: has both Action and NotAction; exactly one is allowed"),
             );
             return Actions::default();
         }
         (None, None) => {
-            v.error(code::MISSING_ACTION, Some(index), format!(
+            v.error(Code::MissingAction, Some(index), format!(
                 "{at}: Action is missing; for IRSA use \"Action\": \"sts:AssumeRoleWithWebIdentity\""
             ));
             return Actions::default();
@@ -706,7 +706,7 @@ fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Vali
         Ok(items) => items,
         Err(t) => {
             v.error(
-                code::INVALID_JSON,
+                Code::InvalidJson,
                 Some(index),
                 format!("{at}: {key} holds {t}, expected a string or an array of strings"),
             );
@@ -715,14 +715,14 @@ fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Vali
     };
     if items.is_empty() {
         v.error(
-            code::MISSING_ACTION,
+            Code::MissingAction,
             Some(index),
             format!("{at}: {key} is an empty array"),
         );
     }
     for item in &items {
         if !is_action(item) {
-            v.error(code::MISSING_ACTION, Some(index), format!(
+            v.error(Code::MissingAction, Some(index), format!(
                 "{at}: {key} {item:?} is not \"*\" or <service>:<action> (e.g. sts:AssumeRoleWithWebIdentity)"
             ));
         }
@@ -763,7 +763,7 @@ fn parse_conditions(
 ) -> Vec<Condition> {
     let mut out = Vec::new();
     let Some(block) = value.as_object() else {
-        v.error(code::INVALID_JSON, Some(index), format!(
+        v.error(Code::InvalidJson, Some(index), format!(
             "{at}: Condition is {}, expected an object {{\"<operator>\": {{\"<key>\": <values>}}}}",
             type_name(value)
         ));
@@ -774,7 +774,7 @@ fn parse_conditions(
             Ok(op) => Some(op),
             Err(why) => {
                 v.error(
-                    code::UNKNOWN_CONDITION_OPERATOR,
+                    Code::UnknownConditionOperator,
                     Some(index),
                     format!("{at}: {why}"),
                 );
@@ -783,7 +783,7 @@ fn parse_conditions(
         };
         let Some(entries) = entries.as_object() else {
             v.error(
-                code::INVALID_JSON,
+                Code::InvalidJson,
                 Some(index),
                 format!(
                     "{at}: condition {op_text} is {}, expected an object {{\"<key>\": <values>}}",
@@ -794,7 +794,7 @@ fn parse_conditions(
         };
         if entries.is_empty() {
             v.error(
-                code::EMPTY_CONDITION_VALUES,
+                Code::EmptyConditionValues,
                 Some(index),
                 format!("{at}: condition {op_text} has no keys"),
             );
@@ -802,7 +802,7 @@ fn parse_conditions(
         for (key, values) in entries {
             if key.is_empty() {
                 v.error(
-                    code::INVALID_JSON,
+                    Code::InvalidJson,
                     Some(index),
                     format!("{at}: condition {op_text} has an empty key"),
                 );
@@ -811,14 +811,14 @@ fn parse_conditions(
             let list: Vec<String> = match one_or_many(values) {
                 Ok(list) => list.into_iter().filter_map(scalar_text).collect(),
                 Err(t) => {
-                    v.error(code::INVALID_JSON, Some(index), format!(
+                    v.error(Code::InvalidJson, Some(index), format!(
                         "{at}: condition {op_text} {key} holds {t}, expected a string, number or boolean, or an array of them"
                     ));
                     continue;
                 }
             };
             if list.is_empty() {
-                v.error(code::EMPTY_CONDITION_VALUES, Some(index), format!(
+                v.error(Code::EmptyConditionValues, Some(index), format!(
                     "{at}: condition {op_text} {key} has an empty value list; AWS documents contradictory results for it"
                 ));
                 continue;
@@ -828,7 +828,7 @@ fn parse_conditions(
                 && let Some(bad) = list.iter().find(|x| parse_bool(x).is_none())
             {
                 v.error(
-                    code::UNKNOWN_CONDITION_OPERATOR,
+                    Code::UnknownConditionOperator,
                     Some(index),
                     format!("{at}: condition Null {key} value {bad:?} is not true or false"),
                 );
@@ -856,7 +856,7 @@ mod tests {
 
     fn codes(text: &str) -> Vec<&'static str> {
         match parse_text(text) {
-            Ok((_, f)) => f.iter().map(|f| f.code).collect(),
+            Ok((_, f)) => f.iter().map(|f| f.code.as_str()).collect(),
             Err(_) => vec!["UNREADABLE"],
         }
     }

@@ -16,11 +16,53 @@ use super::condition::{
     BaseOp, Condition, Context, KeyValue, Kind, Tri, is_request_time_key, parse_bool,
 };
 use super::document::{Document, Statement};
-use super::finding::{Finding, code};
-use super::{Subject, Verdict};
+use super::finding::{Code, Finding};
+use serde::{Deserialize, Serialize};
+
+/// The audience IRSA tokens carry by default, and the only one STS accepts for
+/// `AssumeRoleWithWebIdentity` unless the provider lists another client ID.
+pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
 
 /// The only action IRSA needs (reference 2.5).
 pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
+
+/// The web-identity caller STS would see for a ServiceAccount of a cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    /// The cluster's OIDC issuer URL, with `https://`.
+    pub issuer: String,
+    /// The token audience (`sts.amazonaws.com` unless the ServiceAccount overrides it).
+    pub audience: String,
+    pub namespace: String,
+    pub service_account: String,
+}
+
+impl Subject {
+    /// `system:serviceaccount:<namespace>:<name>`, the token's `sub`.
+    pub fn sub(&self) -> String {
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace, self.service_account
+        )
+    }
+}
+
+/// Whether a trust policy lets a subject assume a role, and why.
+///
+/// Serialises as `{"allowed", "validDocument", "findings", "explanation"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub allowed: bool,
+    /// False when IAM would refuse the document; `allowed` is then false too.
+    pub valid_document: bool,
+    /// Error findings of an invalid document, or findings about the decision itself
+    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
+    pub findings: Vec<Finding>,
+    /// Which statement and condition decided, one sentence each.
+    pub explanation: Vec<String>,
+}
 
 /// The request context of one web-identity call.
 #[derive(Debug, Clone)]
@@ -268,7 +310,7 @@ pub fn decide(
     }
     if !subject.issuer.starts_with("https://") {
         verdict.findings.push(Finding::new(
-            code::ISSUER_NOT_HTTPS,
+            Code::IssuerNotHttps,
             None,
             format!(
                 "issuer {:?} does not start with https://; IAM OIDC providers are https-only",
@@ -323,7 +365,7 @@ pub fn decide(
     }
     let context_finding = |(st, why): &(&Statement, String)| {
         Finding::new(
-            code::CONTEXT_DEPENDENT_CONDITION,
+            Code::ContextDependentCondition,
             Some(st.index),
             format!("{why}; the decision is indeterminate and treated as not allowed"),
         )

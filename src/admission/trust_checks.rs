@@ -15,21 +15,20 @@
 //! Every message names the ServiceAccount and the role, and for a trust decision the
 //! statement and condition that decided, plus the fix when a `trustPolicy` template is set.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
-
 use serde_json::Value;
 
-use crate::json::str_at;
-use crate::mutation::Credentials;
+use awi_trust::json::str_at;
+use awi_trust::{self as trust, RoleArn, Subject};
+
+use super::prepared::Prepared;
 use crate::settings::{Settings, TrustValidation};
-use crate::trust::{self, Finding, RoleArn, Severity, Subject, TrustPolicy};
 
 /// The result of checking a ServiceAccount's role.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceAccountReport {
     /// Set when `enforce` rejects the ServiceAccount.
     pub rejection: Option<String>,
+    /// Problems that do not reject, as admission warnings.
     pub warnings: Vec<String>,
 }
 
@@ -43,11 +42,16 @@ struct Problems {
 }
 
 /// The ServiceAccount whose role is checked, and the audience its tokens carry.
-struct Identity<'a> {
-    namespace: &'a str,
-    name: &'a str,
-    role_arn: &'a str,
-    audience: &'a str,
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    /// The ServiceAccount's namespace.
+    pub namespace: &'a str,
+    /// The ServiceAccount's name.
+    pub name: &'a str,
+    /// The role it is given, as composed from its annotation.
+    pub role_arn: &'a str,
+    /// The audience of its tokens.
+    pub audience: &'a str,
 }
 
 impl Identity<'_> {
@@ -58,10 +62,11 @@ impl Identity<'_> {
 
 /// Checks the role annotation of a ServiceAccount being created or updated.
 pub fn review_service_account(
-    settings: &Settings,
+    prepared: &Prepared,
     namespace: &str,
     object: &Value,
 ) -> ServiceAccountReport {
+    let settings = prepared.settings();
     if settings.trust_validation == TrustValidation::Off {
         return ServiceAccountReport::default();
     }
@@ -85,7 +90,7 @@ pub fn review_service_account(
         role_arn: &role_arn,
         audience: annotation("audience").unwrap_or(&settings.token_audience),
     };
-    let problems = check(settings, &identity);
+    let problems = check(prepared, &identity);
     match settings.trust_validation {
         TrustValidation::Enforce if !problems.blocking.is_empty() => ServiceAccountReport {
             rejection: Some(problems.blocking.join("; ")),
@@ -99,36 +104,16 @@ pub fn review_service_account(
 }
 
 /// Trust problems of the role a Pod was given, as warnings.
-pub fn pod_warnings(
-    settings: &Settings,
-    namespace: &str,
-    credentials: &Credentials,
-) -> Vec<String> {
-    let Credentials::WebIdentity {
-        service_account,
-        role_arn,
-        audience,
-        ..
-    } = credentials
-    else {
-        // Container credentials are served by the Pod Identity agent, not by a trust policy
-        // on the cluster's OIDC provider.
-        return Vec::new();
-    };
-    if settings.trust_validation == TrustValidation::Off {
+pub fn pod_warnings(prepared: &Prepared, identity: &Identity) -> Vec<String> {
+    if prepared.settings().trust_validation == TrustValidation::Off {
         return Vec::new();
     }
-    let identity = Identity {
-        namespace,
-        name: service_account,
-        role_arn,
-        audience,
-    };
-    let problems = check(settings, &identity);
+    let problems = check(prepared, identity);
     problems.blocking.into_iter().chain(problems.lint).collect()
 }
 
-fn check(settings: &Settings, identity: &Identity) -> Problems {
+fn check(prepared: &Prepared, identity: &Identity) -> Problems {
+    let settings = prepared.settings();
     let mut problems = Problems::default();
     let who = identity.label();
     let role = match RoleArn::parse(identity.role_arn) {
@@ -154,25 +139,9 @@ fn check(settings: &Settings, identity: &Identity) -> Problems {
             settings.allowed_accounts.join(", ")
         ));
     }
-    let (Some(document), Some(provider)) = (
-        settings.role_trust_policies.get(role.as_str()),
-        &settings.oidc_provider,
-    ) else {
+    let (Some(trust), Some(provider)) = (prepared.role_trust(&role), &settings.oidc_provider)
+    else {
         return problems;
-    };
-    let trust = settings.trust_cache.get(role.as_str(), || {
-        RoleTrust::new(document, &role, &provider.provider_url)
-    });
-    let policy = match &trust.policy {
-        Ok(policy) => policy,
-        Err(e) => {
-            // validate_settings refuses such settings; stay fail-closed if one slips through.
-            problems.blocking.push(format!(
-                "{who}: the trust policy of role {} in roleTrustPolicies cannot be read: {e}",
-                role.name()
-            ));
-            return problems;
-        }
     };
     let subject = Subject {
         issuer: provider.provider_url.clone(),
@@ -180,7 +149,7 @@ fn check(settings: &Settings, identity: &Identity) -> Problems {
         namespace: identity.namespace.to_string(),
         service_account: identity.name.to_string(),
     };
-    let verdict = policy.decide(&role, &subject);
+    let verdict = trust.policy().decide(&role, &subject);
     if !verdict.allowed {
         let mut message = format!(
             "{who}: role {} does not trust system:serviceaccount:{}:{} with audience {}",
@@ -198,7 +167,7 @@ fn check(settings: &Settings, identity: &Identity) -> Problems {
         }
         problems.blocking.push(message);
     }
-    for finding in &trust.lint {
+    for finding in trust.lint(&provider.provider_url) {
         let at = finding
             .statement
             .map(|s| format!(" statement {s}"))
@@ -223,68 +192,4 @@ fn suggested_policy(settings: &Settings, identity: &Identity) -> Option<String> 
     let rendered = trust::render(&template, identity.namespace, identity.name).ok()?;
     let value: Value = serde_json::from_str(&rendered).ok()?;
     Some(value.to_string())
-}
-
-/// One role of `roleTrustPolicies`, parsed and linted for the settings' OIDC provider.
-#[derive(Debug)]
-pub(crate) struct RoleTrust {
-    policy: Result<TrustPolicy, trust::TrustError>,
-    /// The findings of severity high or critical (lint check 4).
-    lint: Vec<Finding>,
-}
-
-impl RoleTrust {
-    fn new(document: &Value, role: &RoleArn, issuer: &str) -> RoleTrust {
-        match TrustPolicy::parse_value(document) {
-            Ok((policy, _)) => {
-                let lint = policy
-                    .lint(Some(role), issuer)
-                    .into_iter()
-                    .filter(|f| f.severity >= Severity::High && f.severity != Severity::Error)
-                    .collect();
-                RoleTrust {
-                    policy: Ok(policy),
-                    lint,
-                }
-            }
-            Err(e) => RoleTrust {
-                policy: Err(e),
-                lint: Vec::new(),
-            },
-        }
-    }
-}
-
-/// The roles of `roleTrustPolicies` parsed and linted on first use, kept with the settings:
-/// settings serve many requests, and parsing and linting a trust policy costs more than the
-/// Pod mutation itself. Everything in an entry is derived from the settings alone.
-#[derive(Debug, Default)]
-pub struct TrustCache(Mutex<BTreeMap<String, Arc<RoleTrust>>>);
-
-impl TrustCache {
-    fn get(&self, role: &str, make: impl FnOnce() -> RoleTrust) -> Arc<RoleTrust> {
-        let Ok(mut roles) = self.0.lock() else {
-            // Poisoned by a panic elsewhere: compute without the cache.
-            return Arc::new(make());
-        };
-        Arc::clone(
-            roles
-                .entry(role.to_string())
-                .or_insert_with(|| Arc::new(make())),
-        )
-    }
-}
-
-/// A copy of settings starts with an empty cache.
-impl Clone for TrustCache {
-    fn clone(&self) -> TrustCache {
-        TrustCache::default()
-    }
-}
-
-/// A cache never makes settings differ.
-impl PartialEq for TrustCache {
-    fn eq(&self, _: &TrustCache) -> bool {
-        true
-    }
 }

@@ -15,13 +15,14 @@
 //! property tests check against [`super::evaluate`].
 
 use super::arn::{RoleArn, issuer_key_prefix};
+use super::classify::{Scope, SubjectSet, classify};
 use super::condition::{
     BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool,
 };
 use super::document::{Document, Statement};
 use super::evaluate::WEB_IDENTITY_ACTION;
-use super::finding::{Finding, code};
-use super::language::{Language, LanguageError, Scope, SubjectSet, classify};
+use super::finding::{Code, Finding};
+use super::language::{Language, LanguageError};
 
 /// Which statements apply: the exact provider ARN of the role's account, or (when the role is
 /// unknown, for lint) any provider ARN whose URL is the issuer's.
@@ -113,6 +114,7 @@ impl Admitted {
 }
 
 /// The per-statement languages of one analysis.
+#[derive(Debug)]
 pub struct Analysis {
     /// Allow statements that apply, with their admitted `sub` language.
     pub allows: Vec<(u32, Language)>,
@@ -352,12 +354,12 @@ pub fn findings(
         match &set {
             SubjectSet::Unrestricted => {
                 any_unrestricted = true;
-                out.push(Finding::new(code::SUB_UNRESTRICTED, i, format!(
+                out.push(Finding::new(Code::SubUnrestricted, i, format!(
                     "{at} admits every ServiceAccount of the cluster (sub is not pinned, or only excluded); pin {}:sub to system:serviceaccount:<namespace>:<name>",
                     target.prefix
                 )));
             }
-            SubjectSet::UnboundedNamespaces { .. } => out.push(Finding::new(code::SUB_WILDCARD_NAMESPACE, i, format!(
+            SubjectSet::UnboundedNamespaces { .. } => out.push(Finding::new(Code::SubWildcardNamespace, i, format!(
                 "{at} admits ServiceAccounts of namespaces nobody listed: {}; anyone who can create such a namespace can assume the role",
                 describe(&set)
             ))),
@@ -368,14 +370,14 @@ pub fn findings(
                     .map(|s| s.namespace.clone())
                     .collect();
                 if !wide.is_empty() {
-                    out.push(Finding::new(code::SUB_WILDCARD_SERVICEACCOUNT, i, format!(
+                    out.push(Finding::new(Code::SubWildcardServiceaccount, i, format!(
                         "{at} admits more than named ServiceAccounts in namespace {}: {}",
                         wide.join(", "),
                         describe(&set)
                     )));
                 }
             }
-            SubjectSet::Nobody => out.push(Finding::new(code::ALLOW_NEVER_MATCHES, i, format!(
+            SubjectSet::Nobody => out.push(Finding::new(Code::AllowNeverMatches, i, format!(
                 "{at} admits no valid system:serviceaccount:<namespace>:<name> subject{}",
                 if analysis.deny.is_empty() { "" } else { " that the Deny statements leave" }
             ))),
@@ -397,7 +399,7 @@ pub fn findings(
                 {
                     let set = classify(&Language::glob(&v.text)?)?;
                     if set == SubjectSet::Nobody {
-                        out.push(Finding::new(code::SUB_VALUE_MALFORMED, i, format!(
+                        out.push(Finding::new(Code::SubValueMalformed, i, format!(
                             "{at}: condition {} {} value {:?} can never match a ServiceAccount subject system:serviceaccount:<namespace>:<name> (values are case-sensitive; names are lowercase)",
                             c.operator_text, c.key, v.text
                         )));
@@ -409,7 +411,7 @@ pub fn findings(
     if !any_unrestricted && analysis.allows.len() > 1 {
         let set = classify(&analysis.admitted()?)?;
         if set == SubjectSet::Unrestricted {
-            out.push(Finding::new(code::SUB_UNRESTRICTED, None, format!(
+            out.push(Finding::new(Code::SubUnrestricted, None, format!(
                 "the Allow statements together admit every ServiceAccount of the cluster; pin {}:sub",
                 target.prefix
             )));

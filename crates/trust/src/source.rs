@@ -24,6 +24,7 @@ use crate::json::type_name;
 pub const MAX_UNWRAP: usize = 4;
 
 /// A JSON value read with duplicate object keys refused.
+#[derive(Debug)]
 pub struct Strict(pub Value);
 
 impl<'de> Deserialize<'de> for Strict {

@@ -9,7 +9,23 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::json::quoted;
-use crate::settings::{PARTITIONS, is_account_id};
+
+/// AWS partitions (SDK partition metadata).
+pub const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+/// A 12-digit AWS account ID (leading zeros are significant).
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
 
 /// Longest role name IAM accepts.
 pub const MAX_ROLE_NAME: usize = 64;
@@ -97,7 +113,7 @@ fn check_iam_header<'a>(kind: &'static str, text: &'a str) -> Result<ArnParts<'a
 /// A well-formed IAM role ARN: `arn:<partition>:iam::<account>:role<path><name>`.
 ///
 /// ```
-/// use aws_workload_identity::trust::RoleArn;
+/// use awi_trust::RoleArn;
 /// let role = RoleArn::parse("arn:aws:iam::111122223333:role/team/payments-api").unwrap();
 /// assert_eq!(role.partition(), "aws");
 /// assert_eq!(role.account(), "111122223333");
@@ -207,7 +223,7 @@ impl RoleArn {
     /// principal STS evaluates for `AssumeRoleWithWebIdentity` (reference 2.3).
     ///
     /// ```
-    /// use aws_workload_identity::trust::RoleArn;
+    /// use awi_trust::RoleArn;
     /// let role = RoleArn::parse("arn:aws:iam::111122223333:role/r").unwrap();
     /// assert_eq!(
     ///     role.oidc_provider_arn("https://oidc.example.com/abc123"),
@@ -244,7 +260,7 @@ fn is_role_name_char(c: char) -> bool {
 /// An IAM OIDC provider ARN: `arn:<partition>:iam::<account>:oidc-provider/<url without https://>`.
 ///
 /// ```
-/// use aws_workload_identity::trust::OidcProviderArn;
+/// use awi_trust::OidcProviderArn;
 /// let p = OidcProviderArn::parse("arn:aws:iam::111122223333:oidc-provider/oidc.example.com/id/ABC").unwrap();
 /// assert_eq!(p.url(), "oidc.example.com/id/ABC");
 /// assert_eq!(p.account(), "111122223333");
@@ -327,7 +343,7 @@ pub fn is_saml_provider_arn(text: &str) -> bool {
 /// included (reference 2.4). Other schemes are kept, so an `http://` issuer never matches.
 ///
 /// ```
-/// use aws_workload_identity::trust::arn::issuer_key_prefix;
+/// use awi_trust::arn::issuer_key_prefix;
 /// assert_eq!(issuer_key_prefix("https://oidc.example.com/abc/"), "oidc.example.com/abc/");
 /// ```
 pub fn issuer_key_prefix(issuer: &str) -> &str {

@@ -9,18 +9,35 @@
 
 use serde_json::Value;
 
-use super::TrustError;
-use super::json::parse_strict;
 use super::lint::PLACEHOLDERS;
+use crate::error::TrustError;
 use crate::json::type_name;
-use crate::settings::{DEFAULT_TOKEN_AUDIENCE, OidcProvider};
+use crate::source::parse_strict;
+use serde::{Deserialize, Serialize};
+
+use crate::evaluate::STS_AUDIENCE;
+
+/// The cluster's OIDC provider as Control Plane publishes it at
+/// `.status.addOns.awsWorkloadIdentity.oidcProviderConfig`: the issuer the engine evaluates
+/// against, and the audience its tokens carry. The settings key `oidcProvider` holds one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OidcProvider {
+    pub provider_url: String,
+    #[serde(default = "default_audience")]
+    pub audience: String,
+}
+
+fn default_audience() -> String {
+    STS_AUDIENCE.to_string()
+}
 
 const ADDON_PATH: [&str; 3] = ["status", "addOns", "awsWorkloadIdentity"];
 
 /// Fills the template for a namespace and ServiceAccount; returns pretty-printed JSON.
 ///
 /// ```
-/// use aws_workload_identity::trust::render;
+/// use awi_trust::render;
 /// let t = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
 ///   "Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc"},
 ///   "Action":"sts:AssumeRoleWithWebIdentity",
@@ -34,7 +51,7 @@ pub fn render(
     namespace: &str,
     service_account: &str,
 ) -> Result<String, TrustError> {
-    super::check_names(namespace, service_account)?;
+    crate::k8s::check_names(namespace, service_account)?;
     let mut policy = find_template(template)?;
     let mut replaced = 0usize;
     let mut stack = vec![&mut policy];
@@ -115,7 +132,7 @@ fn single_item(value: &Value) -> &Value {
 /// (`cpln mk8s get -o json`); the audience defaults to `sts.amazonaws.com`.
 ///
 /// ```
-/// use aws_workload_identity::trust::oidc_provider_config;
+/// use awi_trust::oidc_provider_config;
 /// let c = r#"{"status":{"addOns":{"awsWorkloadIdentity":{"oidcProviderConfig":
 ///   {"providerUrl":"https://oidc.example.com/abc","audience":"sts.amazonaws.com"}}}}}"#;
 /// let p = oidc_provider_config(c).unwrap();
@@ -154,7 +171,7 @@ pub fn oidc_provider_config(cluster: &str) -> Result<OidcProvider, TrustError> {
     }
     let audience = field("audience")?
         .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| DEFAULT_TOKEN_AUDIENCE.to_string());
+        .unwrap_or_else(|| STS_AUDIENCE.to_string());
     Ok(OidcProvider {
         provider_url,
         audience,

@@ -275,7 +275,7 @@ pub enum SetOp {
 /// An operator with its qualifiers, e.g. `ForAllValues:StringLikeIfExists`.
 ///
 /// ```
-/// use aws_workload_identity::trust::condition::{Operator, BaseOp, SetOp};
+/// use awi_trust::condition::{Operator, BaseOp, SetOp};
 /// let op = Operator::parse("ForAnyValue:StringLikeIfExists").unwrap();
 /// assert_eq!((op.base, op.if_exists, op.set), (BaseOp::StringLike, true, Some(SetOp::ForAnyValue)));
 /// assert!(Operator::parse("stringequals").is_err());

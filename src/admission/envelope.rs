@@ -1,0 +1,146 @@
+//! The AdmissionReview envelope (admission.k8s.io/v1): reading the request out of it and
+//! writing the response into it, the way kube-core's admission module separates the envelope
+//! from what a controller decides. The request is read field by field on the raw JSON, so a
+//! request the policy does not dispatch on is never refused for a field it does not read.
+
+use base64::Engine as _;
+use serde_json::{Map, Value, json};
+
+use awi_trust::json::{str_at, type_name};
+
+use super::Outcome;
+
+/// Input that is not an admission request the policy can read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdmissionError {
+    /// The text is not JSON; the parser's message.
+    #[error("admission review: not valid JSON: {0}")]
+    NotJson(String),
+    /// JSON, but not an AdmissionReview or AdmissionRequest; what is wrong.
+    #[error("admission review: {0}")]
+    Malformed(String),
+}
+
+/// Parses an AdmissionReview (or a bare AdmissionRequest, as `kwctl` accepts) from JSON.
+pub fn parse_review(json: &str) -> Result<Value, AdmissionError> {
+    serde_json::from_str(json).map_err(|e| AdmissionError::NotJson(e.to_string()))
+}
+
+/// The AdmissionRequest inside an AdmissionReview; a bare AdmissionRequest is returned as is.
+pub fn request_of(review: &Value) -> Result<&Value, AdmissionError> {
+    let Value::Object(map) = review else {
+        return Err(AdmissionError::Malformed(format!(
+            "expected an AdmissionReview object, got {}",
+            type_name(review)
+        )));
+    };
+    if map.get("kind").and_then(Value::as_str) == Some("AdmissionReview") {
+        return match map.get("request") {
+            Some(request @ Value::Object(_)) => Ok(request),
+            Some(other) => Err(AdmissionError::Malformed(format!(
+                "request: expected an object, got {}",
+                type_name(other)
+            ))),
+            None => Err(AdmissionError::Malformed(
+                "AdmissionReview has no request".to_string(),
+            )),
+        };
+    }
+    Ok(review)
+}
+
+/// The fields of an AdmissionRequest the policy dispatches on.
+pub(crate) struct Request<'a> {
+    pub(crate) uid: &'a str,
+    group: &'a str,
+    kind: &'a str,
+    operation: &'a str,
+    namespace: &'a str,
+    pub(crate) object: &'a Value,
+}
+
+impl<'a> Request<'a> {
+    pub(crate) fn read(request: &'a Value) -> Request<'a> {
+        let text = |path: &[&str]| str_at(request, path).unwrap_or("");
+        Request {
+            uid: text(&["uid"]),
+            group: text(&["kind", "group"]),
+            kind: text(&["kind", "kind"]),
+            operation: text(&["operation"]),
+            namespace: text(&["namespace"]),
+            object: request.get("object").unwrap_or(&Value::Null),
+        }
+    }
+
+    fn is_core(&self, kind: &str) -> bool {
+        self.group.is_empty() && self.kind == kind
+    }
+
+    /// Pods are mutated on CREATE only; their spec is immutable afterwards.
+    pub(crate) fn is_pod_create(&self) -> bool {
+        self.is_core("Pod") && self.operation == "CREATE"
+    }
+
+    pub(crate) fn is_service_account_write(&self) -> bool {
+        self.is_core("ServiceAccount") && matches!(self.operation, "CREATE" | "UPDATE")
+    }
+
+    /// Namespace of the request; Pods from controllers often have none in the object.
+    pub(crate) fn namespace(&self) -> &'a str {
+        if self.namespace.is_empty() {
+            self.object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        } else {
+            self.namespace
+        }
+    }
+}
+
+/// The AdmissionResponse (admission.k8s.io/v1) for `outcome`: uid, allowed, warnings,
+/// status on rejection, and a base64 JSONPatch for a mutation.
+pub fn response(request: &Value, outcome: &Outcome) -> Value {
+    let mut response = Map::new();
+    let uid = request
+        .get("uid")
+        .cloned()
+        .unwrap_or(Value::String(String::new()));
+    response.insert("uid".into(), uid);
+    response.insert("allowed".into(), Value::Bool(outcome.allowed));
+    if !outcome.patch.0.is_empty() {
+        let bytes = serde_json::to_vec(&outcome.patch).unwrap_or_default();
+        response.insert("patchType".into(), json!("JSONPatch"));
+        response.insert(
+            "patch".into(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes)),
+        );
+    }
+    if let Some(message) = &outcome.message {
+        let mut status = Map::new();
+        status.insert("message".into(), Value::String(message.clone()));
+        if let Some(code) = outcome.code {
+            status.insert("code".into(), json!(code));
+        }
+        response.insert("status".into(), Value::Object(status));
+    }
+    if !outcome.warnings.is_empty() {
+        response.insert("warnings".into(), json!(outcome.warnings));
+    }
+    Value::Object(response)
+}
+
+/// The whole AdmissionReview answering `review`: its apiVersion and kind echoed (API servers
+/// outside EKS refuse a response without them) and the response of [`response`].
+pub fn answer(review: &Value, outcome: &Outcome) -> Value {
+    let request = request_of(review).unwrap_or(review);
+    let api_version = review
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("admission.k8s.io/v1");
+    json!({
+        "apiVersion": api_version,
+        "kind": "AdmissionReview",
+        "response": response(request, outcome),
+    })
+}

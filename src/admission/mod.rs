@@ -1,0 +1,234 @@
+//! One admission request in, one decision out.
+//!
+//! This is what every entry calls: the Kubewarden protocol ([`crate::kubewarden`]), the WIT
+//! glue, the replay suites, the hostile-input tests and the fuzz targets. [`decide`] is the
+//! whole loop: ask [`needs`] which cluster objects to read, read them through the caller's
+//! lookup, and [`review`] with them. Hosts that read the objects themselves (the WIT world
+//! is exports-only) call `needs` and `review` apart. The answer is an [`Outcome`]: the
+//! verdict, warnings and, for a mutation, the RFC 6902 patch (only `add` operations).
+//!
+//! Dispatch:
+//! - Pod CREATE: inject AWS credentials ([`crate::mutation`]), and warn about the role's
+//!   trust problems ([`trust_checks`]); a Pod is never rejected for an IAM problem.
+//! - ServiceAccount CREATE/UPDATE: validate the role annotation and its trust policy.
+//! - Anything else: admitted untouched.
+//!
+//! Module map: [`envelope`] reads the AdmissionReview and writes the response, [`prepared`]
+//! holds validated settings with their parsed trust policies (and the one settings cache),
+//! [`trust_checks`] the ServiceAccount and Pod role checks. Mutation and trust checks do not
+//! know each other: this module maps the mutation's credentials to the identity checked.
+
+pub mod envelope;
+pub mod prepared;
+pub mod trust_checks;
+
+use json_patch::Patch;
+use serde_json::Value;
+
+use awi_trust::json::type_name;
+pub use awi_trust::k8s::ObjectRef;
+
+use crate::mutation::{self, Credentials, PodRequest};
+use envelope::Request;
+pub use envelope::{AdmissionError, answer, parse_review, request_of, response};
+pub use prepared::{Prepared, SettingsCache};
+use trust_checks::Identity;
+
+/// What the host answered for one object named by [`needs`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// The object as the cluster returned it.
+    Found(Value),
+    /// The object does not exist.
+    NotFound,
+    /// The object could not be read for another reason, given here.
+    Failed(String),
+}
+
+/// What the host could read of the objects named by [`needs`].
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The objects that exist. An object named by `needs` and absent here does not exist.
+    pub objects: Vec<Value>,
+    /// Objects that could not be read for another reason than "not found", with the reason.
+    pub failures: Vec<(ObjectRef, String)>,
+}
+
+impl Context {
+    /// The object `wanted` names, or why it is missing.
+    pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
+        if let Some(object) = self.objects.iter().find(|o| wanted.matches(o)) {
+            return Ok(object);
+        }
+        match self.failures.iter().find(|(r, _)| r == wanted) {
+            Some((_, reason)) => Err(reason.clone()),
+            None => Err("not found".to_string()),
+        }
+    }
+}
+
+/// The policy's answer to one admission request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Outcome {
+    /// Whether the request is admitted.
+    pub allowed: bool,
+    /// Why the request was rejected.
+    pub message: Option<String>,
+    /// HTTP status code of a rejection.
+    pub code: Option<u16>,
+    /// Admission warnings shown to the user by kubectl.
+    pub warnings: Vec<String>,
+    /// The mutation; empty when the object is admitted unchanged.
+    pub patch: Patch,
+}
+
+impl Outcome {
+    fn admit(warnings: Vec<String>) -> Outcome {
+        Outcome {
+            allowed: true,
+            warnings,
+            ..Outcome::default()
+        }
+    }
+
+    fn reject(message: String, code: u16, warnings: Vec<String>) -> Outcome {
+        Outcome {
+            allowed: false,
+            message: Some(message),
+            code: Some(code),
+            warnings,
+            patch: Patch::default(),
+        }
+    }
+
+    /// The object with the patch applied, or `None` when there is nothing to change. The
+    /// patch is applied by [`mutation::apply`], the applier the Kubewarden protocol uses.
+    pub fn mutated_object(&self, object: &Value) -> Option<Value> {
+        if self.patch.0.is_empty() {
+            return None;
+        }
+        let mut mutated = object.clone();
+        // The patch was built against this very object, so it applies.
+        mutation::apply(&mut mutated, self.patch.clone()).ok()?;
+        Some(mutated)
+    }
+}
+
+/// The cluster objects the policy must read to answer `request` (an AdmissionRequest). The
+/// settings do not change which objects are read.
+pub fn needs(request: &Value) -> Vec<ObjectRef> {
+    let req = Request::read(request);
+    if req.is_pod_create()
+        && let Ok(name) = mutation::service_account_name(req.object)
+    {
+        return vec![ObjectRef::service_account(req.namespace(), name)];
+    }
+    Vec::new()
+}
+
+/// Decides `request` (an AdmissionRequest) with the objects the host read.
+pub fn review(prepared: &Prepared, request: &Value, context: &Context) -> Outcome {
+    let req = Request::read(request);
+    if req.is_pod_create() {
+        review_pod(prepared, &req, context)
+    } else if req.is_service_account_write() {
+        review_service_account(prepared, &req)
+    } else {
+        Outcome::admit(Vec::new())
+    }
+}
+
+/// The whole request: the objects [`needs`] names read through `lookup`, then [`review`].
+pub fn decide(
+    prepared: &Prepared,
+    request: &Value,
+    mut lookup: impl FnMut(&ObjectRef) -> Lookup,
+) -> Outcome {
+    let mut context = Context::default();
+    for wanted in needs(request) {
+        match lookup(&wanted) {
+            Lookup::Found(object) => context.objects.push(object),
+            Lookup::NotFound => {}
+            Lookup::Failed(reason) => context.failures.push((wanted, reason)),
+        }
+    }
+    review(prepared, request, &context)
+}
+
+fn review_pod(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+    let settings = prepared.settings();
+    let pod = req.object;
+    let namespace = req.namespace();
+    let name = match mutation::service_account_name(pod) {
+        Ok(name) => name,
+        Err(e) => return Outcome::reject(e.to_string(), 400, Vec::new()),
+    };
+    let wanted = ObjectRef::service_account(namespace, name);
+    let mut warnings = Vec::new();
+    let service_account = match context.lookup(&wanted) {
+        Ok(sa) => Some(sa),
+        Err(reason) => {
+            warnings.push(format!(
+                "cannot read ServiceAccount {namespace}/{name} ({reason}): its IAM role annotations are not applied to this Pod"
+            ));
+            None
+        }
+    };
+    let pod_request = PodRequest {
+        pod,
+        namespace,
+        uid: req.uid,
+        service_account,
+    };
+    match mutation::inject_web_identity(settings, &pod_request) {
+        Ok(injection) => {
+            warnings.extend(injection.warnings);
+            // Container credentials are served by the Pod Identity agent, not by a trust
+            // policy on the cluster's OIDC provider.
+            if let Some(Credentials::WebIdentity {
+                service_account,
+                role_arn,
+                audience,
+                ..
+            }) = &injection.credentials
+            {
+                let identity = Identity {
+                    namespace,
+                    name: service_account,
+                    role_arn,
+                    audience,
+                };
+                warnings.extend(trust_checks::pod_warnings(prepared, &identity));
+            }
+            Outcome {
+                allowed: true,
+                message: None,
+                code: None,
+                warnings,
+                patch: injection.patch,
+            }
+        }
+        Err(e) => Outcome::reject(e.to_string(), 400, warnings),
+    }
+}
+
+fn review_service_account(prepared: &Prepared, req: &Request) -> Outcome {
+    let object = match req.object {
+        Value::Object(_) => req.object,
+        other => {
+            return Outcome::reject(
+                format!(
+                    "request.object: expected a ServiceAccount object, got {}",
+                    type_name(other)
+                ),
+                400,
+                Vec::new(),
+            );
+        }
+    };
+    let report = trust_checks::review_service_account(prepared, req.namespace(), object);
+    match report.rejection {
+        Some(message) => Outcome::reject(message, 403, report.warnings),
+        None => Outcome::admit(report.warnings),
+    }
+}
