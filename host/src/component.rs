@@ -16,7 +16,7 @@ use crate::cluster::{Cluster, ObjectRef};
 /// Where the component comes from; also reachable here, next to the runtime.
 pub use crate::componentize::componentize;
 use crate::engine::Limits;
-use crate::wapc::SettingsValidation;
+use crate::wapc::SettingsValidationResponse;
 
 mod bindings {
     wasmtime::component::bindgen!({
@@ -299,17 +299,20 @@ impl WitInstance {
     }
 
     /// `admission.validate-settings`.
-    pub fn validate_settings(&mut self, settings: &str) -> Result<SettingsValidation, Error> {
+    pub fn validate_settings(
+        &mut self,
+        settings: &str,
+    ) -> Result<SettingsValidationResponse, Error> {
         let result = self
             .bindings
             .awi_policy_admission()
             .call_validate_settings(&mut self.store, settings);
         match answer("admission.validate-settings", result) {
-            Ok(()) => Ok(SettingsValidation {
+            Ok(()) => Ok(SettingsValidationResponse {
                 valid: true,
                 message: None,
             }),
-            Err(Error::Guest { message, .. }) => Ok(SettingsValidation {
+            Err(Error::Guest { message, .. }) => Ok(SettingsValidationResponse {
                 valid: false,
                 message: Some(message),
             }),

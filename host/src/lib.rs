@@ -9,7 +9,7 @@
 //! - [`policy`]: [`Policy`], the loaded module; [`default_module_path`] is the module this
 //!   crate was built with;
 //! - [`wapc`]: the waPC host (the `wapc` + `wasmtime-provider` crates Kubewarden uses) and
-//!   Kubewarden's [`ValidationResponse`] → AdmissionResponse conversion;
+//!   Kubewarden's [`ValidationResponse`] → AdmissionResponse conversion ([`AdmissionAnswer`]);
 //! - [`componentize`]: [`componentize()`] (core module → component);
 //! - [`component`]: the WIT host: admission (`needs`, `review`, `validate-settings`) and the
 //!   trust-policy engine (`check`, `lint`, `who`, `render`), on the trust engine's own
@@ -56,9 +56,11 @@ pub use cluster::{Cluster, ObjectRef, Objects};
 pub use component::{WitInstance, WitPolicy};
 pub use componentize::{componentize, wapc_stub_adapter};
 pub use engine::{EpochTicker, Limits, default_cache_dir, new_engine, new_engine_with_epochs};
-pub use policy::{EMBEDDED_MODULE, Policy, default_module_path};
+pub use policy::{EMBEDDED_MODULE, KUBEWARDEN_TIMEOUT, Policy, default_module_path};
 pub use registry::{Credentials, Reference, Registry, RegistryError, Sources};
-pub use wapc::{SettingsValidation, ValidationResponse, WapcInstance, WapcPolicy};
+pub use wapc::{
+    AdmissionAnswer, SettingsValidationResponse, ValidationResponse, WapcInstance, WapcPolicy,
+};
 /// The wasmtime this crate is built on, for callers that need its types.
 pub use wasmtime;
 

@@ -4,17 +4,33 @@
 //! component (for WIT) are each made on first use and kept, so a caller that needs one ABI
 //! never pays for the other. Compiling is the expensive part; with the engine's disk cache
 //! (see [`crate::engine`]) a warm load takes milliseconds.
+//!
+//! Both runners take the policy's [`Limits`]. [`Policy::load`], [`Policy::embedded`] and
+//! [`Policy::from_module_bytes`] run the module as a Kubewarden policy server does by
+//! default: each evaluation is interrupted after [`KUBEWARDEN_TIMEOUT`]. A policy made with
+//! [`Policy::from_bytes`] on the caller's engine has no limit unless given one with
+//! [`Policy::with_limits`].
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serde_json::Value;
+use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
 use crate::Error;
 use crate::cluster::Cluster;
 use crate::component::{WitInstance, WitPolicy, componentize};
-use crate::wapc::{WapcInstance, WapcPolicy};
+use crate::engine::{EpochTicker, Limits};
+use crate::wapc::{AdmissionAnswer, WapcInstance, WapcPolicy};
+
+/// How long a Kubewarden policy server lets one evaluation run by default (its policy
+/// timeout) before it interrupts the policy.
+pub const KUBEWARDEN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The epoch tick of the engines this module makes: the resolution of the timeout.
+const TICK: Duration = Duration::from_millis(10);
 
 /// The annotated policy module this crate was built with (the module the build script
 /// built, or `AWI_POLICY_WASM_OVERRIDE`, annotated with `policy-metadata.yml` and the
@@ -31,6 +47,9 @@ pub fn default_module_path() -> PathBuf {
 pub struct Policy {
     engine: Engine,
     bytes: Arc<[u8]>,
+    limits: Limits,
+    /// Ticks the engine's epoch while the policy lives, when its limits have a deadline.
+    _ticker: Option<Arc<EpochTicker>>,
     module: OnceLock<Module>,
     wapc: OnceLock<WapcPolicy>,
     wit: OnceLock<WitPolicy>,
@@ -47,18 +66,39 @@ impl std::fmt::Debug for Policy {
 impl Policy {
     /// Reads the core module at `path`, for a new engine that caches compiled code in
     /// [`crate::engine::default_cache_dir`] (or nothing, when that directory is unusable).
+    /// Each evaluation interrupted after [`KUBEWARDEN_TIMEOUT`], as a policy server does.
     pub fn load(path: &Path) -> Result<Policy, Error> {
-        Policy::load_with(&default_engine()?, path)
+        Policy::load_with(&default_engine()?, path).map(Policy::under_kubewarden_timeout)
     }
 
-    /// The embedded module ([`EMBEDDED_MODULE`]), for a new engine as [`Policy::load`] makes.
+    /// The embedded module ([`EMBEDDED_MODULE`]), for a new engine as [`Policy::load`] makes,
+    /// under the same timeout.
     pub fn embedded() -> Result<Policy, Error> {
-        Policy::from_bytes(&default_engine()?, EMBEDDED_MODULE)
+        Policy::from_module_bytes(EMBEDDED_MODULE)
     }
 
-    /// The core module in `bytes`, for a new engine as [`Policy::load`] makes.
+    /// The core module in `bytes`, for a new engine as [`Policy::load`] makes, under the
+    /// same timeout.
     pub fn from_module_bytes(bytes: impl Into<Arc<[u8]>>) -> Result<Policy, Error> {
-        Policy::from_bytes(&default_engine()?, bytes)
+        Policy::from_bytes(&default_engine()?, bytes).map(Policy::under_kubewarden_timeout)
+    }
+
+    /// The policy with `limits` on both runners (set before the first call).
+    pub fn with_limits(mut self, limits: Limits) -> Policy {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits both runners apply.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Kubewarden's default evaluation timeout, ticked by a thread of this policy's own.
+    fn under_kubewarden_timeout(mut self) -> Policy {
+        let ticks = (KUBEWARDEN_TIMEOUT.as_millis() / TICK.as_millis()) as u64;
+        self._ticker = Some(Arc::new(EpochTicker::start(&self.engine, TICK)));
+        self.with_limits(Limits::none().epoch_deadline(ticks))
     }
 
     /// The Kubewarden metadata in the module's `io.kubewarden.metadata` section (`None` for
@@ -95,6 +135,8 @@ impl Policy {
         Ok(Policy {
             engine: engine.clone(),
             bytes,
+            limits: Limits::none(),
+            _ticker: None,
             module: OnceLock::new(),
             wapc: OnceLock::new(),
             wit: OnceLock::new(),
@@ -126,7 +168,7 @@ impl Policy {
         if let Some(p) = self.wapc.get() {
             return Ok(p);
         }
-        let p = WapcPolicy::new(&self.engine, self.module()?)?;
+        let p = WapcPolicy::with_limits(&self.engine, self.module()?, self.limits)?;
         Ok(self.wapc.get_or_init(|| p))
     }
 
@@ -136,7 +178,9 @@ impl Policy {
             return Ok(p);
         }
         let bytes = componentize(&self.bytes)?;
-        let p = WitPolicy::from_component_bytes(&self.engine, &bytes)?;
+        let component = Component::new(&self.engine, &bytes)
+            .map_err(|e| Error::runtime("compiling the component", e))?;
+        let p = WitPolicy::with_limits(&self.engine, component, self.limits)?;
         Ok(self.wit.get_or_init(|| p))
     }
 
@@ -172,7 +216,9 @@ impl Policy {
                 accepted: false,
                 message: Some(format!("internal server error: {message}")),
                 code: Some(500),
-                ..Default::default()
+                mutated_object: None,
+                audit_annotations: None,
+                warnings: None,
             },
             Err(e) => return Err(e),
         };
@@ -180,15 +226,42 @@ impl Policy {
     }
 }
 
-/// An engine that caches compiled code in [`crate::engine::default_cache_dir`]; an unusable
-/// cache directory (read-only home, …) only costs speed, never the run.
+/// An engine with epoch interruption that caches compiled code in
+/// [`crate::engine::default_cache_dir`]; an unusable cache directory (read-only home, …)
+/// only costs speed, never the run.
 fn default_engine() -> Result<Engine, Error> {
-    crate::engine::new_engine(crate::engine::default_cache_dir().as_deref())
-        .or_else(|_| crate::engine::new_engine(None))
+    use crate::engine::new_engine_with_epochs;
+    new_engine_with_epochs(crate::engine::default_cache_dir().as_deref())
+        .or_else(|_| new_engine_with_epochs(None))
 }
 
 /// Whether `bytes` is a component rather than a core module (the preamble's layer field).
 fn is_component(bytes: &[u8]) -> bool {
     // Preamble: "\0asm", then a u16 version and a u16 layer; layer 1 is a component.
     bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[6..8] == [1, 0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn convenience_constructors_run_under_kubewarden_timeout() {
+        let policy = Policy::embedded().unwrap();
+        assert_eq!(
+            policy.limits().epoch_deadline,
+            Some(200),
+            "2 s in 10 ms ticks"
+        );
+        // The deadline is per call, so calls keep working while the ticker runs.
+        let instance = policy
+            .wapc_instance(Arc::new(crate::Objects::empty()))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(instance.protocol_version().unwrap(), "v1");
+
+        let engine = crate::engine::new_engine(None).unwrap();
+        let bare = Policy::from_bytes(&engine, EMBEDDED_MODULE).unwrap();
+        assert_eq!(bare.limits(), Limits::none());
+    }
 }

@@ -8,15 +8,18 @@
 //! - `kubewarden`/`tracing`/`log`: accepted and kept (see [`WapcInstance::logs`]);
 //! - anything else: an error naming the call, as a host without that capability answers.
 //!
-//! The guest answers `validate` with Kubewarden's [`ValidationResponse`] (the whole mutated
-//! object, not a patch); [`ValidationResponse::admission_response`] turns it into the
-//! AdmissionResponse Kubewarden sends to the API server.
+//! The answers are the SDK's own types ([`ValidationResponse`],
+//! [`SettingsValidationResponse`]), as Kubewarden's policy evaluator uses them. The guest
+//! answers `validate` with the whole mutated object, not a patch;
+//! [`AdmissionAnswer::admission_response`] turns that into the AdmissionResponse Kubewarden
+//! sends to the API server.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+pub use kubewarden_policy_sdk::response::ValidationResponse;
+pub use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use serde_json::{Map, Value, json};
 use wapc::WapcHost;
 use wasmtime::{Engine, Module};
@@ -26,63 +29,44 @@ use crate::Error;
 use crate::cluster::{Cluster, ObjectRef};
 use crate::engine::Limits;
 
-/// The payload of `kubewarden/kubernetes/get_resource` (SDK `GetResourceRequest`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GetResourceRequest {
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
+/// The payload of `kubewarden/kubernetes/get_resource`: the SDK's `GetResourceRequest`,
+/// read here by its fields because the SDK defines it only with its `cluster-context`
+/// feature, which pulls in k8s-openapi.
+#[derive(Debug, serde::Deserialize)]
+struct GetResourceRequest {
+    api_version: String,
+    kind: String,
+    name: String,
     #[serde(default)]
-    pub namespace: Option<String>,
-    #[serde(default)]
-    pub disable_cache: bool,
-    #[serde(default)]
-    pub field_masks: Option<Vec<String>>,
+    namespace: Option<String>,
 }
 
-impl GetResourceRequest {
-    /// The object asked for.
-    pub fn object_ref(&self) -> ObjectRef {
-        ObjectRef {
-            api_version: self.api_version.clone(),
-            kind: self.kind.clone(),
-            namespace: self.namespace.clone(),
-            name: self.name.clone(),
-        }
+/// The object a `get_resource` call asks for.
+fn object_ref(request: GetResourceRequest) -> ObjectRef {
+    ObjectRef {
+        api_version: request.api_version,
+        kind: request.kind,
+        namespace: request.namespace,
+        name: request.name,
     }
 }
 
-/// The guest's answer to `validate_settings` (SDK `SettingsValidationResponse`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SettingsValidation {
-    pub valid: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-/// The guest's answer to `validate` (SDK `response::ValidationResponse`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ValidationResponse {
-    pub accepted: bool,
-    #[serde(default)]
-    pub message: Option<String>,
-    #[serde(default)]
-    pub code: Option<u16>,
-    /// The whole object after mutation; `None` when unchanged.
-    #[serde(default)]
-    pub mutated_object: Option<Value>,
-    #[serde(default)]
-    pub audit_annotations: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub warnings: Option<Vec<String>>,
-}
-
-impl ValidationResponse {
+/// What a policy server makes of the guest's answer to `validate` (the SDK's
+/// [`ValidationResponse`]: the whole mutated object, not a patch).
+pub trait AdmissionAnswer {
     /// The AdmissionResponse (admission.k8s.io/v1) Kubewarden sends for this answer to
     /// `request` (the AdmissionRequest): uid, allowed, a base64 JSONPatch computed as
     /// `json_patch::diff(request.object, mutated_object)`, status with message and code
     /// when either is set, audit annotations and warnings.
-    pub fn admission_response(&self, request: &Value) -> Result<Value, Error> {
+    fn admission_response(&self, request: &Value) -> Result<Value, Error>;
+
+    /// The whole AdmissionReview answering `review` (an AdmissionReview or a bare
+    /// AdmissionRequest): apiVersion and kind echoed, and [`Self::admission_response`].
+    fn admission_review(&self, review: &Value) -> Result<Value, Error>;
+}
+
+impl AdmissionAnswer for ValidationResponse {
+    fn admission_response(&self, request: &Value) -> Result<Value, Error> {
         let mut response = Map::new();
         let uid = request.get("uid").cloned().unwrap_or_else(|| json!(""));
         response.insert("uid".into(), uid);
@@ -119,7 +103,9 @@ impl ValidationResponse {
             response.insert("status".into(), Value::Object(status));
         }
         if let Some(annotations) = &self.audit_annotations {
-            response.insert("auditAnnotations".into(), json!(annotations));
+            // Sorted: the SDK keeps them in a hash map.
+            let sorted: BTreeMap<&String, &String> = annotations.iter().collect();
+            response.insert("auditAnnotations".into(), json!(sorted));
         }
         if let Some(warnings) = self.warnings.as_ref().filter(|w| !w.is_empty()) {
             response.insert("warnings".into(), json!(warnings));
@@ -127,9 +113,7 @@ impl ValidationResponse {
         Ok(Value::Object(response))
     }
 
-    /// The whole AdmissionReview answering `review` (an AdmissionReview or a bare
-    /// AdmissionRequest): apiVersion and kind echoed, and [`Self::admission_response`].
-    pub fn admission_review(&self, review: &Value) -> Result<Value, Error> {
+    fn admission_review(&self, review: &Value) -> Result<Value, Error> {
         let request = crate::admission_request(review);
         let api_version = review
             .get("apiVersion")
@@ -245,7 +229,7 @@ fn host_call(
         ("kubewarden", "kubernetes", "get_resource") => {
             let request: GetResourceRequest = serde_json::from_slice(payload)
                 .map_err(|e| format!("get_resource: cannot read the request: {e}"))?;
-            let object = cluster.get(&request.object_ref())?;
+            let object = cluster.get(&object_ref(request))?;
             serde_json::to_vec(&object).map_err(|e| format!("get_resource: {e}"))
         }
         ("kubewarden", "tracing", "log") => {
@@ -310,11 +294,11 @@ impl WapcInstance {
 
     /// `validate_settings`. Settings the guest cannot even read come back as a guest error,
     /// which Kubewarden also reports as invalid: such errors are folded into `valid: false`.
-    pub fn validate_settings(&self, settings: &Value) -> Result<SettingsValidation, Error> {
+    pub fn validate_settings(&self, settings: &Value) -> Result<SettingsValidationResponse, Error> {
         let payload = serde_json::to_vec(settings)
             .map_err(|e| Error::Protocol(format!("serializing settings: {e}")))?;
         match self.call_json("validate_settings", &payload) {
-            Err(Error::Guest { message, .. }) => Ok(SettingsValidation {
+            Err(Error::Guest { message, .. }) => Ok(SettingsValidationResponse {
                 valid: false,
                 message: Some(message),
             }),
@@ -360,9 +344,11 @@ mod tests {
         mutated["spec"]["containers"][0]["env"] = json!([{"name": "A", "value": "b"}]);
         let answer = ValidationResponse {
             accepted: true,
+            message: None,
+            code: None,
             mutated_object: Some(mutated),
+            audit_annotations: None,
             warnings: Some(vec!["w".into()]),
-            ..Default::default()
         };
         let response = answer.admission_response(&request).unwrap();
         assert_eq!(response["uid"], "u1");
@@ -382,7 +368,9 @@ mod tests {
             accepted: false,
             message: Some("no".into()),
             code: Some(403),
-            ..Default::default()
+            mutated_object: None,
+            audit_annotations: None,
+            warnings: None,
         };
         let review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": pod_request()});
         let answer = answer.admission_review(&review).unwrap();
