@@ -45,6 +45,7 @@ pub mod cluster;
 pub mod component;
 pub mod componentize;
 pub mod engine;
+pub mod identity;
 pub mod policy;
 pub mod registry;
 pub mod wapc;

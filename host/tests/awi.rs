@@ -4,63 +4,14 @@
 //! The binary runs the policy module this crate was built with (see build.rs), with the
 //! compiled-code cache in a directory of its own so that tests never touch the user's.
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
 use base64::Engine as _;
+use common::cli::{assert_bad_input, run, scratch};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
 const ISSUER: &str = "https://oidc.cpln.example/abc123";
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the host crate lives in the workspace")
-        .to_path_buf()
-}
-
-/// `awi` run from the repository root, so paths read like the README's.
-fn awi() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_awi"));
-    cmd.current_dir(root()).env(
-        "AWI_CACHE_DIR",
-        root().join("target").join("awi-test-cache"),
-    );
-    cmd
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str]) -> Run {
-    let output = awi().args(args).output().expect("awi runs");
-    Run {
-        code: output.status.code().expect("awi exits with a code"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-/// Bad input: exit 2 and exactly one line on stderr that contains `needle`.
-fn assert_bad_input(args: &[&str], needle: &str) {
-    let r = run(args);
-    assert_eq!(
-        r.code, 2,
-        "{args:?}\nstdout: {}\nstderr: {}",
-        r.stdout, r.stderr
-    );
-    assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {:?}", r.stderr);
-    assert!(r.stderr.starts_with("awi: "), "{args:?}: {}", r.stderr);
-    assert!(
-        r.stderr.contains(needle),
-        "{args:?}: {:?} lacks {needle:?}",
-        r.stderr
-    );
-}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -911,14 +862,4 @@ fn help_and_version_exit_0() {
     assert_eq!(r.code, 0);
     assert!(r.stdout.starts_with("awi "));
     assert_bad_input(&["frobnicate"], "frobnicate");
-}
-
-/// A fresh directory under the target dir for one test's files.
-fn scratch(name: &str) -> PathBuf {
-    let dir = root()
-        .join("target")
-        .join("awi-test-scratch")
-        .join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

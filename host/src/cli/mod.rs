@@ -10,9 +10,11 @@ mod error;
 mod host;
 mod input;
 mod model;
+mod oidc;
 mod publish;
 mod review;
 mod setup;
+mod token;
 mod trust;
 
 use std::io::Write as _;
@@ -83,12 +85,27 @@ enum Command {
     /// Check, lint, explain and render IAM role trust policies.
     #[command(subcommand)]
     Trust(TrustCommand),
-    /// Print the whole setup of a ServiceAccount's AWS role on a Control Plane cluster, as
-    /// paste-ready steps checked by the trust engine. Exit 0, 1 check failed, 2 bad input.
+    /// Print the whole setup of a ServiceAccount's AWS role on a Control Plane cluster
+    /// (--cluster) or any self-hosted cluster (--issuer, --jwks, --out-dir), as paste-ready
+    /// steps checked by the trust engine. Exit 0, 1 check failed, 2 bad input.
     Setup {
         /// The saved cluster object (`cpln mk8s get NAME -o json`).
-        #[arg(long, value_name = "FILE")]
-        cluster: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "issuer", conflicts_with_all = ["issuer", "jwks", "out_dir"])]
+        cluster: Option<PathBuf>,
+        /// A self-hosted cluster's OIDC issuer (https://...): the API server's
+        /// --service-account-issuer and the IAM OIDC provider URL.
+        #[arg(long, value_name = "URL", requires_all = ["jwks", "out_dir"])]
+        issuer: Option<String>,
+        /// The cluster's JWKS (`kubectl get --raw /openid/v1/jwks`).
+        #[arg(long, value_name = "FILE", requires = "issuer")]
+        jwks: Option<PathBuf>,
+        /// Where to write the documents to publish (.well-known/openid-configuration and the
+        /// JWKS, laid out as served under the issuer).
+        #[arg(long, value_name = "DIR", requires = "issuer")]
+        out_dir: Option<PathBuf>,
+        /// Audience of the ServiceAccount tokens (the OIDC provider's client ID), with --issuer.
+        #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE, conflicts_with = "cluster")]
+        audience: String,
         #[arg(long, short = 'n', value_name = "NS")]
         namespace: String,
         #[arg(long, value_name = "SA")]
@@ -100,6 +117,12 @@ enum Command {
         #[arg(long, value_name = "ID")]
         account: Option<String>,
     },
+    /// Check an OIDC issuer's published documents offline against what STS needs.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+    /// Explain a ServiceAccount token: would STS let it assume a role, and if not, why.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Write the annotated policy module (the file Kubewarden loads; `--module` picks
     /// another). Exit 0, 2 bad input.
     Module {
@@ -202,6 +225,65 @@ enum TrustCommand {
         namespace: String,
         #[arg(long, value_name = "SA")]
         service_account: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OidcCommand {
+    /// Check the discovery document and the JWKS an issuer publishes: each violation of what
+    /// STS needs is named. Exit 0 none, 1 violations, 2 bad input.
+    Check {
+        /// The published tree: DIR/.well-known/openid-configuration and the JWKS at the path
+        /// its jwks_uri names under the issuer.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The discovery document (instead of DIR's).
+        #[arg(long, value_name = "FILE")]
+        discovery: Option<PathBuf>,
+        /// The JWKS (instead of DIR's).
+        #[arg(long, value_name = "FILE")]
+        jwks: Option<PathBuf>,
+        /// The issuer URL the IAM OIDC provider has [default: the discovery document's].
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// `json` prints one object {"issuer", "violations": [{"code", "message"}]}.
+        #[arg(long, short = 'o', value_enum, default_value_t)]
+        output: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Verify a ServiceAccount token and decide, as STS would for
+    /// sts:AssumeRoleWithWebIdentity, whether it may assume the role. Exit 0 allowed,
+    /// 1 refused, 2 bad input.
+    Explain {
+        /// The token (a file, e.g. the Pod's projected token file).
+        #[arg(long, value_name = "FILE")]
+        token: PathBuf,
+        /// The role's trust policy JSON (or `aws iam get-role` output).
+        #[arg(long, value_name = "FILE")]
+        policy: PathBuf,
+        /// The issuer's JWKS.
+        #[arg(long, value_name = "FILE")]
+        jwks: PathBuf,
+        /// The IAM OIDC provider's URL (the issuer STS expects as iss).
+        #[arg(long, value_name = "URL")]
+        issuer: String,
+        #[arg(long, value_name = "ARN")]
+        role_arn: String,
+        /// The provider's client IDs (repeatable).
+        #[arg(long = "audience", value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
+        audiences: Vec<String>,
+        /// The issuer's discovery document, checked too when given.
+        #[arg(long, value_name = "FILE")]
+        discovery: Option<PathBuf>,
+        /// The time of the call, RFC 3339 [default: now].
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<String>,
+        /// `json` prints one object {"verdict", "reason", "fix", "claims"}.
+        #[arg(long, short = 'o', value_enum, default_value_t)]
+        output: Format,
     },
 }
 
@@ -315,11 +397,36 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
         }
         Command::Trust(command) => run_trust(command, loader),
         Command::Setup {
-            cluster,
+            cluster: None,
+            issuer: Some(issuer),
+            jwks: Some(jwks),
+            out_dir: Some(out_dir),
+            audience,
             namespace,
             service_account,
             role_name,
             account,
+        } => oidc::setup_issuer(
+            loader.wit()?,
+            &oidc::IssuerSetupArgs {
+                issuer: &issuer,
+                jwks: &jwks,
+                out_dir: &out_dir,
+                namespace: &namespace,
+                service_account: &service_account,
+                role_name: &role_name,
+                account: account.as_deref(),
+                audience: &audience,
+            },
+        )
+        .map(Printed::ok),
+        Command::Setup {
+            cluster: Some(cluster),
+            namespace,
+            service_account,
+            role_name,
+            account,
+            ..
         } => setup::setup(
             loader.wit()?,
             &setup::SetupArgs {
@@ -331,6 +438,46 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
             },
         )
         .map(Printed::ok),
+        Command::Setup { .. } => Err(Failure::input(
+            "setup needs --cluster FILE, or --issuer URL with --jwks FILE and --out-dir DIR",
+        )),
+        Command::Oidc(OidcCommand::Check {
+            dir,
+            discovery,
+            jwks,
+            issuer,
+            output,
+        }) => oidc::check(&oidc::CheckArgs {
+            dir: dir.as_deref(),
+            discovery: discovery.as_deref(),
+            jwks: jwks.as_deref(),
+            issuer: issuer.as_deref(),
+            output,
+        }),
+        Command::Token(TokenCommand::Explain {
+            token,
+            policy,
+            jwks,
+            issuer,
+            role_arn,
+            audiences,
+            discovery,
+            now,
+            output,
+        }) => token::explain(
+            loader.wit()?,
+            &token::ExplainArgs {
+                token: &token,
+                policy: &policy,
+                jwks: &jwks,
+                issuer: &issuer,
+                role_arn: &role_arn,
+                audiences: &audiences,
+                discovery: discovery.as_deref(),
+                now: now.as_deref(),
+                output,
+            },
+        ),
         Command::Module { output } => publish::write_module(loader, &output),
         Command::Inspect { output } => publish::inspect(loader, output),
         Command::Push { uri } => publish::push(loader, &uri),

@@ -144,15 +144,27 @@ pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
         namespace: args.namespace.to_string(),
         service_account: args.service_account.to_string(),
     };
-    let verdict = module.check(&rendered, &role_arn, &subject)?;
-    let sa = format!("{}/{}", args.namespace, args.service_account);
+    check_rendered(module, &rendered, &role_arn, &subject)?;
+    Ok(steps(&facts, args, &role_arn, &rendered))
+}
+
+/// What setup prints is checked first: the rendered trust policy lets exactly the subject's
+/// ServiceAccount assume the role, with no finding at high or above.
+pub fn check_rendered(
+    module: &mut dyn Module,
+    rendered: &str,
+    role_arn: &str,
+    subject: &Subject,
+) -> Outcome<()> {
+    let verdict = module.check(rendered, role_arn, subject)?;
+    let sa = format!("{}/{}", subject.namespace, subject.service_account);
     if !verdict.allowed {
         let why = verdict.explanation.join("; ");
         return Err(Failure::refused(format!(
             "the rendered trust policy does not let {sa} assume {role_arn}: {why}"
         )));
     }
-    let who = module.who(&rendered, &role_arn, &facts.provider_url, &facts.audience)?;
+    let who = module.who(rendered, role_arn, &subject.issuer, &subject.audience)?;
     if who != [sa.clone()] {
         return Err(Failure::refused(format!(
             "the rendered trust policy admits {} instead of exactly {sa}",
@@ -160,7 +172,7 @@ pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
         )));
     }
     let serious: Vec<_> = module
-        .lint(&rendered, &role_arn, &facts.provider_url)?
+        .lint(rendered, role_arn, &subject.issuer)?
         .into_iter()
         .filter(|f| f.severity.is_high_or_above())
         .collect();
@@ -170,7 +182,7 @@ pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
             findings_text(&serious, "")
         )));
     }
-    Ok(steps(&facts, args, &role_arn, &rendered))
+    Ok(())
 }
 
 fn steps(facts: &ClusterFacts, args: &SetupArgs, role_arn: &str, policy: &str) -> String {
@@ -196,18 +208,30 @@ fn steps(facts: &ClusterFacts, args: &SetupArgs, role_arn: &str, policy: &str) -
         "aws iam create-open-id-connect-provider \\\n  --url {provider} \\\n  --client-id-list {}",
         facts.audience
     );
+    role_step(&mut out, 2, role, policy);
+    workload_steps(&mut out, ns, sa, role_arn, 3);
+    out
+}
+
+/// The step that creates the role with its checked trust policy.
+pub fn role_step(out: &mut String, number: usize, role: &str, policy: &str) {
     let _ = writeln!(
         out,
-        "\n# 2. Create the role {role} with this trust policy, then attach the permissions it needs\n#    (aws iam attach-role-policy --role-name {role} --policy-arn ...)."
+        "\n# {number}. Create the role {role} with this trust policy, then attach the permissions it needs\n#    (aws iam attach-role-policy --role-name {role} --policy-arn ...)."
     );
     let _ = writeln!(out, "cat > trust-policy.json <<'EOF'\n{policy}\nEOF");
     let _ = writeln!(
         out,
         "aws iam create-role \\\n  --role-name {role} \\\n  --assume-role-policy-document file://trust-policy.json"
     );
+}
+
+/// The last steps of every setup: the ServiceAccount with the role and a Pod that checks it.
+pub fn workload_steps(out: &mut String, ns: &str, sa: &str, role_arn: &str, first: usize) {
+    let second = first + 1;
     let _ = writeln!(
         out,
-        "\n# 3. Create the ServiceAccount that carries the role."
+        "\n# {first}. Create the ServiceAccount that carries the role."
     );
     let _ = writeln!(
         out,
@@ -215,13 +239,12 @@ fn steps(facts: &ClusterFacts, args: &SetupArgs, role_arn: &str, policy: &str) -
     );
     let _ = writeln!(
         out,
-        "\n# 4. Run a Pod as that ServiceAccount; the policy injects AWS_ROLE_ARN and the token.\n#    It should print the role's assumed identity."
+        "\n# {second}. Run a Pod as that ServiceAccount; the policy injects AWS_ROLE_ARN and the token.\n#    It should print the role's assumed identity."
     );
     let _ = writeln!(
         out,
         "kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: Pod\nmetadata:\n  name: {sa}-aws-identity-check\n  namespace: {ns}\nspec:\n  serviceAccountName: {sa}\n  restartPolicy: Never\n  containers:\n  - name: aws\n    image: public.ecr.aws/aws-cli/aws-cli:latest\n    args: [\"sts\", \"get-caller-identity\"]\nEOF"
     );
-    out
 }
 
 #[cfg(test)]
