@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::cli::{assert_bad_input, run, scratch};
+use common::cli::{EXAMPLE_REVIEW, assert_bad_input, run, scratch};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
@@ -27,15 +27,6 @@ fn patch_ops(response: &Value) -> Vec<Value> {
         other => panic!("patch is not an array: {other}"),
     }
 }
-
-const EXAMPLE_REVIEW: &[&str] = &[
-    "review",
-    "examples/review.json",
-    "--settings",
-    "examples/settings.yaml",
-    "--service-account",
-    "examples/serviceaccount.yaml",
-];
 
 // ---- review -------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@
 //! them; with `CI=true` they fail instead.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
@@ -19,14 +19,11 @@ use oci_client::manifest::{WASM_CONFIG_MEDIA_TYPE, WASM_LAYER_MEDIA_TYPE};
 use oci_client::secrets::RegistryAuth;
 use serde_json::Value;
 
-const REPOSITORY: &str = "policies/aws-workload-identity";
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the host crate lives in the workspace")
-        .to_path_buf()
-}
+use common::cli::{EXAMPLE_REVIEW, Run, assert_bad_input, root, run};
+
+const REPOSITORY: &str = "policies/aws-workload-identity";
 
 /// A fresh directory for one test's files, removed when dropped.
 struct Scratch(PathBuf);
@@ -56,41 +53,8 @@ impl Drop for Scratch {
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn awi_in(dir: &Path, binary: &Path, args: &[&str]) -> Run {
-    let output = Command::new(binary)
-        .current_dir(dir)
-        .env(
-            "AWI_CACHE_DIR",
-            root().join("target").join("awi-test-cache"),
-        )
-        // Never the developer's own registry credentials.
-        .env(
-            "DOCKER_CONFIG",
-            root().join("target").join("no-docker-config"),
-        )
-        .args(args)
-        .output()
-        .expect("awi runs");
-    Run {
-        code: output.status.code().expect("awi exits with a code"),
-        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-/// `awi` from the repository root.
-fn awi(args: &[&str]) -> Run {
-    awi_in(&root(), Path::new(env!("CARGO_BIN_EXE_awi")), args)
-}
-
 fn assert_ok(args: &[&str]) -> Run {
-    let r = awi(args);
+    let r = run(args);
     assert_eq!(
         r.code, 0,
         "{args:?}\nstdout: {}\nstderr: {}",
@@ -98,32 +62,6 @@ fn assert_ok(args: &[&str]) -> Run {
     );
     r
 }
-
-/// Bad input: exit 2 and exactly one line on stderr that contains `needle`.
-fn assert_bad_input(args: &[&str], needle: &str) {
-    let r = awi(args);
-    assert_eq!(
-        r.code, 2,
-        "{args:?}\nstdout: {}\nstderr: {}",
-        r.stdout, r.stderr
-    );
-    assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {:?}", r.stderr);
-    assert!(r.stderr.starts_with("awi: "), "{args:?}: {}", r.stderr);
-    assert!(
-        r.stderr.contains(needle),
-        "{args:?}: {:?} lacks {needle:?}",
-        r.stderr
-    );
-}
-
-const EXAMPLE_REVIEW: &[&str] = &[
-    "review",
-    "examples/review.json",
-    "--settings",
-    "examples/settings.yaml",
-    "--service-account",
-    "examples/serviceaccount.yaml",
-];
 
 // ---- the annotated module --------------------------------------------------------------
 
@@ -238,11 +176,24 @@ fn a_copied_awi_runs_outside_the_checkout() {
         "--service-account",
         "serviceaccount.yaml",
     ];
-    let copied = awi_in(&dir.0, &binary, &args);
-    assert_eq!(copied.code, 0, "{}", copied.stderr);
+    let copied = Command::new(&binary)
+        .current_dir(&dir.0)
+        .env(
+            "AWI_CACHE_DIR",
+            root().join("target").join("awi-test-cache"),
+        )
+        .args(args)
+        .output()
+        .expect("the copied awi runs");
+    let stdout = String::from_utf8(copied.stdout).unwrap();
+    assert!(
+        copied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
     let here = assert_ok(EXAMPLE_REVIEW);
-    assert_eq!(copied.stdout, here.stdout);
-    assert!(copied.stdout.contains("\"patch\""), "{}", copied.stdout);
+    assert_eq!(stdout, here.stdout);
+    assert!(stdout.contains("\"patch\""), "{stdout}");
 }
 
 /// The README's main command, `cargo run -p awi`, right after its test command, `cargo test
@@ -330,6 +281,11 @@ fn registry_available(test: &str) -> bool {
          (Debian's CNCF Distribution) to run it"
     );
     false
+}
+
+/// A registry for `test`, or `None` (the reason printed) where none can run.
+fn start_registry(test: &str, access: Access) -> Option<RegistryServer> {
+    registry_available(test).then(|| RegistryServer::start(test, access))
 }
 
 fn free_port() -> u16 {
@@ -487,10 +443,11 @@ fn runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn push_pull_round_trip_through_a_real_registry() {
-    if !registry_available("push_pull_round_trip_through_a_real_registry") {
+    let Some(registry) =
+        start_registry("push_pull_round_trip_through_a_real_registry", Access::Open)
+    else {
         return;
-    }
-    let registry = RegistryServer::start("round-trip", Access::Open);
+    };
     let sources = registry.sources();
     let uri = registry.uri("v0.1.0");
 
@@ -562,10 +519,12 @@ fn push_pull_round_trip_through_a_real_registry() {
 
 #[test]
 fn registry_bad_input_is_one_line_and_writes_nothing() {
-    if !registry_available("registry_bad_input_is_one_line_and_writes_nothing") {
+    let Some(registry) = start_registry(
+        "registry_bad_input_is_one_line_and_writes_nothing",
+        Access::Open,
+    ) else {
         return;
-    }
-    let registry = RegistryServer::start("bad-input", Access::Open);
+    };
     let sources = registry.sources();
     let dir = Scratch::new("bad-input-out");
     let out = dir.path("never.wasm");
@@ -681,10 +640,12 @@ fn registry_bad_input_is_one_line_and_writes_nothing() {
 
 #[test]
 fn registry_with_htpasswd_refuses_and_accepts_credentials() {
-    if !registry_available("registry_with_htpasswd_refuses_and_accepts_credentials") {
+    let Some(registry) = start_registry(
+        "registry_with_htpasswd_refuses_and_accepts_credentials",
+        Access::Password("publisher", "s3cret"),
+    ) else {
         return;
-    }
-    let registry = RegistryServer::start("auth", Access::Password("publisher", "s3cret"));
+    };
     let sources = registry.sources();
     let uri = registry.uri("v0.1.0");
     let refused = format!("registry {} refused access to {uri}", registry.host);

@@ -12,15 +12,30 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `awi` run from the repository root.
+/// `awi` run from the repository root, never with the developer's own registry credentials.
 pub fn awi() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_awi"));
-    cmd.current_dir(root()).env(
-        "AWI_CACHE_DIR",
-        root().join("target").join("awi-test-cache"),
-    );
+    cmd.current_dir(root())
+        .env(
+            "AWI_CACHE_DIR",
+            root().join("target").join("awi-test-cache"),
+        )
+        .env(
+            "DOCKER_CONFIG",
+            root().join("target").join("no-docker-config"),
+        );
     cmd
 }
+
+/// The README's main job: the bundled example review with its settings and ServiceAccount.
+pub const EXAMPLE_REVIEW: &[&str] = &[
+    "review",
+    "examples/review.json",
+    "--settings",
+    "examples/settings.yaml",
+    "--service-account",
+    "examples/serviceaccount.yaml",
+];
 
 pub struct Run {
     pub code: i32,
