@@ -47,10 +47,15 @@ pub struct ArnError {
 /// The six colon-separated components of an ARN; the resource keeps any further colons.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArnParts<'a> {
+    /// Partition, e.g. `aws` or `aws-cn`.
     pub partition: &'a str,
+    /// Service namespace, e.g. `iam`.
     pub service: &'a str,
+    /// Region; empty for global services such as IAM.
     pub region: &'a str,
+    /// Account ID; empty for some services.
     pub account: &'a str,
+    /// Everything after the fifth colon, further colons included.
     pub resource: &'a str,
 }
 
@@ -309,14 +314,17 @@ impl OidcProviderArn {
         })
     }
 
+    /// The ARN as given.
     pub fn as_str(&self) -> &str {
         &self.arn
     }
 
+    /// The partition, e.g. `aws`.
     pub fn partition(&self) -> &str {
         &self.partition
     }
 
+    /// The 12-digit account that owns the provider.
     pub fn account(&self) -> &str {
         &self.account
     }

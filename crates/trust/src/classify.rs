@@ -36,7 +36,9 @@ pub enum SubjectSet {
 /// The ServiceAccounts admitted in one namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamespaceScope {
+    /// The namespace name.
     pub namespace: String,
+    /// The ServiceAccount names admitted in it.
     pub service_accounts: Scope,
 }
 

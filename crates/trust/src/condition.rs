@@ -25,7 +25,9 @@ use super::glob::{Glob, Token, eq_ignore_case};
 /// Three-valued truth: conditions on request-time keys are neither true nor false offline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tri {
+    /// The condition holds.
     True,
+    /// The condition does not hold.
     False,
     /// Depends on a value only known when STS receives the request.
     Unknown,
@@ -75,6 +77,7 @@ pub enum KeyValue<'a> {
 
 /// Where condition keys are looked up; `key_lower` is already lowercased.
 pub trait Context {
+    /// The value of the (lowercased) condition key in this request.
     fn lookup(&self, key_lower: &str) -> KeyValue<'_>;
 }
 
@@ -132,23 +135,41 @@ pub fn is_request_time_key(key: &str) -> bool {
 /// Comparison of typed operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
+    /// The request value equals a policy value (`...Equals`).
     Eq,
+    /// The request value is less than a policy value (`...LessThan`).
     Lt,
+    /// The request value is at most a policy value (`...LessThanEquals`).
     Le,
+    /// The request value is greater than a policy value (`...GreaterThan`).
     Gt,
+    /// The request value is at least a policy value (`...GreaterThanEquals`).
     Ge,
 }
 
 /// What an operator compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    String { ignore_case: bool, like: bool },
+    /// `String*`: text compared as written, or case-folded, or as globs.
+    String {
+        /// `...IgnoreCase`: compared case-insensitively.
+        ignore_case: bool,
+        /// `StringLike` / `StringNotLike`: the values are globs.
+        like: bool,
+    },
+    /// `Numeric*`: numbers compared with the given comparison.
     Numeric(Cmp),
+    /// `Date*`: dates compared with the given comparison.
     Date(Cmp),
+    /// `Bool`: `true`/`false`.
     Bool,
+    /// `BinaryEquals`: base64 text compared exactly.
     Binary,
+    /// `IpAddress` / `NotIpAddress`: an address against CIDR ranges.
     Ip,
+    /// `Arn*`: the six ARN components globbed separately.
     Arn,
+    /// `Null`: whether the key is present.
     Null,
 }
 
@@ -156,7 +177,12 @@ macro_rules! base_ops {
     ($($name:ident),* $(,)?) => {
         /// An operator without qualifiers.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum BaseOp { $($name),* }
+        pub enum BaseOp {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` condition operator.")]
+                $name
+            ),*
+        }
         impl BaseOp {
             /// Every operator of reference 1.6.
             pub const ALL: &'static [BaseOp] = &[$(BaseOp::$name),*];
@@ -268,7 +294,9 @@ impl BaseOp {
 /// `ForAnyValue:` / `ForAllValues:`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetOp {
+    /// `ForAnyValue:`: some request value satisfies the operator; false on an absent key.
     ForAnyValue,
+    /// `ForAllValues:`: every request value satisfies the operator; true on an absent key.
     ForAllValues,
 }
 
@@ -283,8 +311,11 @@ pub enum SetOp {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Operator {
+    /// The operator without qualifiers.
     pub base: BaseOp,
+    /// `...IfExists`: true when the key is absent.
     pub if_exists: bool,
+    /// The `ForAnyValue:` / `ForAllValues:` qualifier, if any.
     pub set: Option<SetOp>,
 }
 
@@ -358,8 +389,11 @@ pub enum Piece {
     Escaped(char),
     /// `${key}` or `${key, 'default'}`.
     Variable {
+        /// The key as written.
         key: String,
+        /// The key lowercased, for lookups.
         key_lower: String,
+        /// The default after the comma, quotes removed; used when the key is absent.
         default: Option<String>,
     },
 }
@@ -465,6 +499,7 @@ fn arn_components(text: &str) -> Vec<&str> {
 /// One `Operator: { Key: Values }` entry of a `Condition` block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    /// The parsed operator with its qualifiers.
     pub operator: Operator,
     /// The operator as written (canonical, since other spellings are refused).
     pub operator_text: String,
@@ -472,6 +507,7 @@ pub struct Condition {
     pub key: String,
     /// The key lowercased, for lookups (key names are case-insensitive).
     pub key_lower: String,
+    /// The policy values for the key (OR-ed, NOR-ed under a negated operator).
     pub values: Vec<CondValue>,
 }
 

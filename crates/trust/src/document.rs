@@ -32,8 +32,11 @@ pub const BUILT_IN_PROVIDERS: &[&str] = &[
 /// The `Version` element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
+    /// `2012-10-17`: policy variables are substituted.
     V2012_10_17,
+    /// `2008-10-17`: `${...}` is literal text.
     V2008_10_17,
+    /// No `Version`: as 2008-10-17, `${...}` is literal text.
     Missing,
     /// Anything else (the document is invalid).
     Invalid,
@@ -49,11 +52,14 @@ impl Version {
 /// The `Effect` element.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect {
+    /// `Allow`: a matching statement grants the action.
     Allow,
+    /// `Deny`: a matching statement refuses it, whatever the Allows say.
     Deny,
 }
 
 impl Effect {
+    /// `Allow` or `Deny`, as spelled in the document.
     pub fn as_str(self) -> &'static str {
         match self {
             Effect::Allow => "Allow",
@@ -65,9 +71,13 @@ impl Effect {
 /// The `Principal` element, values per type (several types and values are OR-ed).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Principal {
+    /// `AWS` values: account, user or role ARNs, or `*`.
     pub aws: Vec<String>,
+    /// `Federated` values: OIDC or SAML provider ARNs, or built-in provider names.
     pub federated: Vec<String>,
+    /// `Service` values, e.g. `ec2.amazonaws.com`.
     pub service: Vec<String>,
+    /// `CanonicalUser` values (S3 only, meaningless in a trust policy).
     pub canonical_user: Vec<String>,
     /// The `Federated` values that are well-formed OIDC provider ARNs.
     pub oidc: Vec<OidcProviderArn>,
@@ -85,6 +95,7 @@ impl Principal {
 pub struct Actions {
     /// `NotAction`: the statement covers every action not listed.
     pub negated: bool,
+    /// The actions as written, e.g. `sts:AssumeRoleWithWebIdentity`.
     pub items: Vec<String>,
     globs: Vec<Glob>,
 }
@@ -110,10 +121,13 @@ impl Actions {
 pub struct Statement {
     /// Position in `Statement` (0-based).
     pub index: u32,
+    /// The `Sid`, when present.
     pub sid: Option<String>,
     /// `None` when missing or invalid (the document is then invalid).
     pub effect: Option<Effect>,
+    /// The `Principal` element.
     pub principal: Principal,
+    /// The `Action` or `NotAction` element.
     pub actions: Actions,
     /// In document order, operators first then keys.
     pub conditions: Vec<Condition>,
@@ -127,6 +141,7 @@ impl Statement {
         label(self.index, self.sid.as_deref())
     }
 
+    /// Whether the `Effect` is `Allow`.
     pub fn is_allow(&self) -> bool {
         self.effect == Some(Effect::Allow)
     }
@@ -142,7 +157,9 @@ fn label(index: u32, sid: Option<&str>) -> String {
 /// A parsed trust-policy document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
+    /// The `Version` element.
     pub version: Version,
+    /// The statements, in document order.
     pub statements: Vec<Statement>,
     /// No error finding at all.
     pub valid: bool,

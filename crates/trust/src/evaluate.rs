@@ -34,7 +34,9 @@ pub struct Subject {
     pub issuer: String,
     /// The token audience (`sts.amazonaws.com` unless the ServiceAccount overrides it).
     pub audience: String,
+    /// The ServiceAccount's namespace.
     pub namespace: String,
+    /// The ServiceAccount's name.
     pub service_account: String,
 }
 
@@ -54,6 +56,7 @@ impl Subject {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Verdict {
+    /// Whether `sts:AssumeRoleWithWebIdentity` is allowed (false when Indeterminate).
     pub allowed: bool,
     /// False when IAM would refuse the document; `allowed` is then false too.
     pub valid_document: bool,
@@ -74,10 +77,12 @@ pub struct Request<'a> {
     prefix_lower: String,
     /// `system:serviceaccount:<ns>:<sa>`.
     pub sub: String,
+    /// The token audience, the value of `<prefix>:aud`.
     pub aud: &'a str,
 }
 
 impl<'a> Request<'a> {
+    /// The request of a ServiceAccount's token issued by `issuer`, for `role`.
     pub fn new(
         role: &RoleArn,
         issuer: &'a str,

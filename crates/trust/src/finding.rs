@@ -27,11 +27,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Invalid document or input: fail closed.
     Error,
+    /// Lint: the role is open to every ServiceAccount of the cluster or to any AWS principal.
     Critical,
+    /// Lint: likely admits more than intended, or is silently open.
     High,
+    /// Lint: a likely mistake; the policy may never match or be wider than meant.
     Medium,
+    /// Lint: broader than needed, or hygiene (Version, Sid, size).
     Low,
+    /// Lint: worth knowing, not a problem by itself.
     Info,
 }
 
@@ -99,50 +105,111 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Code {
+    /// `INVALID_JSON` (error): not parseable, or not a JSON object.
     InvalidJson,
+    /// `MISSING_STATEMENT` (error): no statements, so nothing can allow.
     MissingStatement,
+    /// `MISSING_EFFECT` (error): a statement without `Effect`.
     MissingEffect,
+    /// `INVALID_EFFECT` (error): `Effect` other than `Allow` or `Deny`.
     InvalidEffect,
+    /// `MISSING_PRINCIPAL` (error): trust policies require `Principal`.
     MissingPrincipal,
+    /// `NOTPRINCIPAL_NOT_SUPPORTED` (error): `NotPrincipal` is unsupported in role trust policies.
     NotprincipalNotSupported,
+    /// `WILDCARD_PRINCIPAL_NOT_SUPPORTED` (error): bare `"Principal": "*"` is rejected.
     WildcardPrincipalNotSupported,
+    /// `PRINCIPAL_PARTIAL_WILDCARD` (error): wildcards cannot match part of a principal.
     PrincipalPartialWildcard,
+    /// `INVALID_PRINCIPAL_ARN` (error): bad partition, non-12-digit account or bad provider ARN.
     InvalidPrincipalArn,
+    /// `RESOURCE_NOT_SUPPORTED` (error): `Resource`/`NotResource` are prohibited in trust policies.
     ResourceNotSupported,
+    /// `MISSING_ACTION` (error): `Action` or `NotAction` is required.
     MissingAction,
+    /// `INVALID_VERSION` (error): `Version` is neither `2012-10-17` nor `2008-10-17`.
     InvalidVersion,
+    /// `UNKNOWN_CONDITION_OPERATOR` (error): unknown operator, `NullIfExists` or bad qualifier.
     UnknownConditionOperator,
+    /// `EMPTY_CONDITION_VALUES` (error): an empty value list under an operator (fail closed).
     EmptyConditionValues,
+    /// `ISSUER_NOT_HTTPS` (error): the issuer is not https, so no IAM provider can match it.
     IssuerNotHttps,
+    /// `SUB_UNRESTRICTED` (critical): an Allow path admits every ServiceAccount of the cluster.
     SubUnrestricted,
+    /// `WILDCARD_AWS_PRINCIPAL` (critical): `{"AWS": "*"}` lets any AWS principal in.
     WildcardAwsPrincipal,
+    /// `SUB_WILDCARD_NAMESPACE` (high): the namespace segment of `sub` is wildcarded or
+    /// prefix-matched.
     SubWildcardNamespace,
+    /// `NEGATED_SUB_ALLOW` (high): an Allow restricted only by `NotEquals`/`NotLike` on `sub`, a
+    /// deny-list.
     NegatedSubAllow,
+    /// `VACUOUS_CONDITION` (high): a negated, `IfExists` or `ForAllValues` condition on an absent
+    /// key, always true.
     VacuousCondition,
+    /// `CONDITION_KEY_PROVIDER_MISMATCH` (high): the key prefix is not the statement's provider.
     ConditionKeyProviderMismatch,
+    /// `PLACEHOLDER_NOT_REPLACED` (high): `<NAMESPACE>`/`<SERVICE_ACCOUNT>` left in the template.
     PlaceholderNotReplaced,
+    /// `SUB_WILDCARD_SERVICEACCOUNT` (medium): any ServiceAccount (or a name pattern) within one
+    /// namespace.
     SubWildcardServiceaccount,
+    /// `MISSING_AUD_CONDITION` (medium): the audience is not pinned.
     MissingAudCondition,
+    /// `UNKNOWN_OIDC_CLAIM_KEY` (medium): a key under the provider's prefix that names no claim AWS
+    /// exposes.
     UnknownOidcClaimKey,
+    /// `WILDCARD_WITHOUT_LIKE` (medium): `*`/`?` under a non-`Like` operator are literal.
     WildcardWithoutLike,
+    /// `SUB_VALUE_MALFORMED` (medium): a literal `sub` not of the form
+    /// `system:serviceaccount:<ns>:<name>`.
     SubValueMalformed,
+    /// `FORALLVALUES_ON_SINGLE_VALUED_KEY` (medium): `ForAllValues` on a single-valued key, true
+    /// when absent.
     ForallvaluesOnSingleValuedKey,
+    /// `FEDERATED_ACCOUNT_MISMATCH` (medium): the provider ARN's account is not the role's, so it
+    /// never matches.
     FederatedAccountMismatch,
+    /// `FEDERATED_ISSUER_MISMATCH` (medium): the provider ARN is not this cluster's issuer (region,
+    /// path, slash).
     FederatedIssuerMismatch,
+    /// `ACTION_MISSING_WEB_IDENTITY` (medium): an OIDC-principal Allow whose actions exclude
+    /// `sts:AssumeRoleWithWebIdentity`.
     ActionMissingWebIdentity,
+    /// `NOTACTION_IN_TRUST_POLICY` (medium): Allow with `NotAction` grants every unlisted STS
+    /// action.
     NotactionInTrustPolicy,
+    /// `VARIABLE_NOT_SUPPORTED_IN_VERSION` (medium): `${...}` under 2008-10-17 or no `Version` is
+    /// literal.
     VariableNotSupportedInVersion,
+    /// `CONTEXT_DEPENDENT_CONDITION` (medium): the decision depends on request-time keys, so it is
+    /// Indeterminate.
     ContextDependentCondition,
+    /// `ACTION_WILDCARD` (low): `sts:*`, `*` or `sts:AssumeRoleWith*`, broader than needed.
     ActionWildcard,
+    /// `IFEXISTS_ON_ALWAYS_PRESENT_KEY` (low): `IfExists` on `sub`/`aud` is pointless and invites
+    /// typos.
     IfexistsOnAlwaysPresentKey,
+    /// `AUD_UNEXPECTED_VALUE` (low): the `aud` values exclude `sts.amazonaws.com`.
     AudUnexpectedValue,
+    /// `ALLOW_NEVER_MATCHES` (low): an Allow statement is unsatisfiable.
     AllowNeverMatches,
+    /// `OLD_VERSION` (low): `Version` 2008-10-17, without policy variables.
     OldVersion,
+    /// `MISSING_VERSION` (low): no `Version`, so 2008 semantics for variables.
     MissingVersion,
+    /// `POLICY_TOO_LARGE` (low): more than the default quota of 2,048 non-whitespace characters.
     PolicyTooLarge,
+    /// `SID_INVALID` (low): a `Sid` that is not alphanumeric.
     SidInvalid,
+    /// `SID_DUPLICATE` (low): a `Sid` used by an earlier statement.
     SidDuplicate,
+    /// `PRINCIPAL_NOT_OIDC_PROVIDER` (info): the statement cannot apply to web identity (AWS,
+    /// Service or SAML principal).
     PrincipalNotOidcProvider,
+    /// `ISSUER_TRAILING_SLASH` (info): the provider identity includes a trailing slash, easy to get
+    /// inconsistent.
     IssuerTrailingSlash,
 }
 
@@ -341,6 +408,7 @@ impl PartialEq<&str> for Code {
 pub struct Finding {
     /// What kind of problem; it fixes the severity.
     pub code: Code,
+    /// The code's severity ([`Code::severity`]).
     pub severity: Severity,
     /// What is wrong, naming the statement, element or key and what was expected.
     pub message: String,

@@ -47,6 +47,7 @@
 //! );
 //! ```
 
+#![warn(missing_docs)]
 #![forbid(unsafe_code)]
 // Nothing on an input path may panic; the unit tests may.
 #![cfg_attr(

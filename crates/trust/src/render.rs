@@ -23,8 +23,10 @@ use crate::evaluate::STS_AUDIENCE;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OidcProvider {
+    /// The issuer URL, with `https://` (`providerUrl`).
     pub provider_url: String,
     #[serde(default = "default_audience")]
+    /// The token audience; `sts.amazonaws.com` when not given.
     pub audience: String,
 }
 

@@ -28,13 +28,16 @@ use super::language::{Language, LanguageError};
 /// unknown, for lint) any provider ARN whose URL is the issuer's.
 #[derive(Debug, Clone)]
 pub enum Principal {
+    /// Statements naming exactly this OIDC provider ARN.
     Exact(String),
+    /// Statements naming a provider ARN for the issuer, in any account.
     AnyAccount,
 }
 
 /// What the analysis knows about the request.
 #[derive(Debug, Clone)]
 pub struct Target<'a> {
+    /// Which statements apply.
     pub principal: Principal,
     /// Issuer minus `https://`.
     pub prefix: &'a str,
@@ -120,6 +123,7 @@ pub struct Analysis {
     pub allows: Vec<(u32, Language)>,
     /// Union of the Deny statements that apply.
     pub deny: Language,
+    /// Where the languages were over-approximated, one sentence each.
     pub notes: Vec<String>,
 }
 
