@@ -1,6 +1,7 @@
-//! The errors of the engine's entry points ([`crate::check`], [`crate::lint`](fn@crate::lint),
-//! [`crate::who`], [`crate::render`](fn@crate::render)): inputs that cannot be used at all. Each stage's own
-//! error converts into it with `?`. A document IAM would refuse is not an error: it is a
+//! The errors of the engine's entry points ([`crate::check`],
+//! [`crate::lint`](fn@crate::lint), [`crate::who`], [`crate::render`](fn@crate::render)):
+//! inputs that cannot be used at all. Each stage's own error converts into it with `?`. A
+//! document IAM would refuse is not an error: it is a
 //! verdict with error findings.
 
 use crate::arn::ArnError;
