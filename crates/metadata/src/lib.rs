@@ -17,6 +17,14 @@
 //! The host's build script annotates the policy module with it, and `awi inspect`, `awi push`
 //! and the tests read the section back with the same code.
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+// Nothing on an input path may panic; the unit tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
@@ -51,10 +59,18 @@ pub enum MetadataError {
     Yaml(#[from] serde_yaml::Error),
     /// A key Kubewarden does not know: a typo would silently drop a setting.
     #[error("policy metadata: unknown key {key:?} (expected one of {})", KEYS.join(", "))]
-    UnknownKey { key: String },
+    UnknownKey {
+        /// The key as written.
+        key: String,
+    },
     /// A value Kubewarden would refuse.
     #[error("policy metadata: {field}: {problem}")]
-    Invalid { field: String, problem: String },
+    Invalid {
+        /// Where: `rules[0].apiGroups`, `protocolVersion`, ...
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The bytes are not a WebAssembly core module.
     #[error("not a WebAssembly module: {0}")]
     NotAModule(String),
@@ -70,20 +86,29 @@ pub struct Metadata {
     /// The waPC protocol the module speaks; set by [`Metadata::annotated`].
     #[serde(default)]
     pub protocol_version: Option<ProtocolVersion>,
+    /// The admission requests the policy is meant for.
     pub rules: Vec<Rule>,
+    /// `io.kubewarden.policy.*`, `io.artifacthub.*` and other annotations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
+    /// Whether the policy may change the objects it admits.
     pub mutating: bool,
+    /// Whether Kubewarden's audit scanner may run the policy on stored objects.
     #[serde(default = "background_audit_default")]
     pub background_audit: bool,
+    /// How Kubewarden runs the module.
     #[serde(default)]
     pub execution_mode: ExecutionMode,
+    /// Kubernetes admission requests or raw JSON.
     #[serde(default)]
     pub policy_type: PolicyType,
+    /// The kinds of cluster object the policy reads at evaluation time.
     #[serde(default)]
     pub context_aware_resources: BTreeSet<ContextAwareResource>,
+    /// The host capabilities the policy calls (`kubernetes/get_resource`, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_capabilities: Option<BTreeSet<String>>,
+    /// The oldest Kubewarden release that can run the policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_kubewarden_version: Option<String>,
 }
@@ -95,6 +120,7 @@ fn background_audit_default() -> bool {
 /// The waPC protocol version (`protocol_version` export of the module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProtocolVersion {
+    /// waPC protocol v1, what kubewarden-policy-sdk policies speak.
     #[serde(rename = "v1")]
     V1,
     /// Execution modes without a waPC protocol (OPA, Gatekeeper, WASI).
@@ -106,10 +132,14 @@ pub enum ProtocolVersion {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExecutionMode {
+    /// A waPC guest (Rust, Go, ... policies built with a Kubewarden SDK).
     #[default]
     KubewardenWapc,
+    /// A Rego policy built with `opa build -t wasm`.
     Opa,
+    /// A Gatekeeper ConstraintTemplate's Rego.
     Gatekeeper,
+    /// A WASI program reading the request on stdin.
     Wasi,
 }
 
@@ -117,8 +147,10 @@ pub enum ExecutionMode {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PolicyType {
+    /// Kubernetes AdmissionRequests.
     #[default]
     Kubernetes,
+    /// Any JSON document.
     Raw,
 }
 
@@ -126,23 +158,32 @@ pub enum PolicyType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rule {
+    /// API groups (`""` is the core group).
     pub api_groups: Vec<String>,
+    /// API versions.
     pub api_versions: Vec<String>,
+    /// Resources (plural, lowercase: `pods`).
     pub resources: Vec<String>,
+    /// The operations the rule selects.
     pub operations: Vec<Operation>,
 }
 
 /// An admission operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Operation {
+    /// `CREATE`.
     #[serde(rename = "CREATE")]
     Create,
+    /// `UPDATE`.
     #[serde(rename = "UPDATE")]
     Update,
+    /// `DELETE`.
     #[serde(rename = "DELETE")]
     Delete,
+    /// `CONNECT`.
     #[serde(rename = "CONNECT")]
     Connect,
+    /// `*`: every operation.
     #[serde(rename = "*")]
     All,
 }
@@ -151,7 +192,9 @@ pub enum Operation {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextAwareResource {
+    /// `v1`, `apps/v1`, ...
     pub api_version: String,
+    /// `ServiceAccount`, ...
     pub kind: String,
 }
 
