@@ -514,14 +514,17 @@ fn describe(reference: &Reference, error: Option<OciDistributionError>) -> Regis
     };
     match &error {
         OciDistributionError::UnauthorizedError { .. }
-        | OciDistributionError::AuthenticationFailure(_) => RegistryError::Unauthorized {
+        | OciDistributionError::AuthenticationFailure(_)
+        | OciDistributionError::ServerError {
+            code: 401 | 403, ..
+        } => RegistryError::Unauthorized {
             host,
             uri,
             cause: "authentication required or credentials refused (see --docker-config-json-path)"
                 .into(),
         },
-        OciDistributionError::ImageManifestNotFoundError(_) => RegistryError::NotFound { uri },
-        OciDistributionError::ServerError { code: 404, .. } => RegistryError::NotFound { uri },
+        OciDistributionError::ImageManifestNotFoundError(_)
+        | OciDistributionError::ServerError { code: 404, .. } => RegistryError::NotFound { uri },
         OciDistributionError::RegistryError { envelope, .. }
             if envelope.errors.iter().any(|e| {
                 matches!(
@@ -532,14 +535,6 @@ fn describe(reference: &Reference, error: Option<OciDistributionError>) -> Regis
         {
             RegistryError::NotFound { uri }
         }
-        OciDistributionError::ServerError {
-            code: 401 | 403, ..
-        } => RegistryError::Unauthorized {
-            host,
-            uri,
-            cause: "authentication required or credentials refused (see --docker-config-json-path)"
-                .into(),
-        },
         OciDistributionError::IncompatibleLayerMediaTypeError(media_type) => {
             RegistryError::NotAPolicy {
                 uri,

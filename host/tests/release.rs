@@ -601,30 +601,16 @@ fn registry_bad_input_is_one_line_and_writes_nothing() {
     pull(&registry.uri("tampered"), "does not match its digest");
 
     // --module files that are not publishable.
-    let text = dir.write("text.wasm", b"not wasm at all");
-    assert_bad_input(
-        &[
-            "push",
-            &registry.uri("x"),
-            "--module",
-            &text,
-            "--sources-path",
-            &sources,
-        ],
+    let push_module = |file: &str, needle: &str| {
+        let uri = registry.uri("x");
+        let args = ["push", &uri, "--module", file, "--sources-path", &sources];
+        assert_bad_input(&args, needle);
+    };
+    push_module(
+        &dir.write("text.wasm", b"not wasm at all"),
         "not a WebAssembly module",
     );
-    let bare = dir.write("bare.wasm", b"\0asm\x01\0\0\0");
-    assert_bad_input(
-        &[
-            "push",
-            &registry.uri("x"),
-            "--module",
-            &bare,
-            "--sources-path",
-            &sources,
-        ],
-        "not annotated",
-    );
+    push_module(&dir.write("bare.wasm", b"\0asm\x01\0\0\0"), "not annotated");
 
     // Without sources.yml the plain-HTTP registry is not used: TLS only.
     assert_bad_input(
