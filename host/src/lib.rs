@@ -37,6 +37,13 @@
 //!
 //! Every fallible function returns [`Error`]; nothing here panics on input.
 
+#![warn(missing_docs)]
+// Nothing on an input path may panic; the unit tests may.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -64,8 +71,10 @@ pub use wapc::{
 /// The wasmtime this crate is built on, for callers that need its types.
 pub use wasmtime;
 
-/// What can go wrong while loading or running the policy.
+/// What can go wrong while loading or running the policy. `path`, `context` and
+/// `operation` say what was being done; `source`, `cause` and `message` what went wrong.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs, reason = "the fields are described once, above")]
 pub enum Error {
     /// A file could not be read.
     #[error("cannot read {}: {source}", path.display())]

@@ -36,8 +36,10 @@ use serde::Deserialize;
 /// The URI scheme Kubewarden uses for OCI registries.
 pub const SCHEME: &str = "registry://";
 
-/// What can go wrong with a registry, a reference or the registry options.
+/// What can go wrong with a registry, a reference or the registry options. `uri` is the
+/// reference as given, `host` the registry's, `cause` or `problem` what went wrong.
 #[derive(Debug, thiserror::Error)]
+#[allow(missing_docs, reason = "the fields are described once, above")]
 pub enum RegistryError {
     /// The reference is not `registry://HOST[:PORT]/REPOSITORY:TAG` (or `@sha256:...`).
     #[error("{uri}: {problem}")]
@@ -337,6 +339,8 @@ enum Transport {
 }
 
 impl Registry {
+    /// A client that reaches registries as `sources` says, authenticating with
+    /// `credentials`.
     pub fn new(sources: Sources, credentials: Credentials) -> Registry {
         Registry {
             sources,

@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::cli::{EXAMPLE_REVIEW, assert_bad_input, run, scratch};
+use common::cli::{EXAMPLE_REVIEW, assert_bad_input, assert_contains, run, scratch};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
@@ -69,22 +69,14 @@ fn review_diff_is_for_people() {
         text.starts_with("Pod payments/api-7d9f8 (ServiceAccount api): admitted with changes"),
         "{text}"
     );
-    assert!(
-        text.contains(&format!("+ env AWS_ROLE_ARN={ROLE}")),
-        "{text}"
-    );
-    assert!(text.contains("+ env AWS_REGION=eu-central-1"), "{text}");
-    assert!(
-        text.contains(
-            "+ volumeMount aws-iam-token at /var/run/secrets/eks.amazonaws.com/serviceaccount"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "+ volume aws-iam-token: projected ServiceAccount token audience=sts.amazonaws.com"
-        ),
-        "{text}"
+    assert_contains(
+        text,
+        &[
+            &format!("+ env AWS_ROLE_ARN={ROLE}"),
+            "+ env AWS_REGION=eu-central-1",
+            "+ volumeMount aws-iam-token at /var/run/secrets/eks.amazonaws.com/serviceaccount",
+            "+ volume aws-iam-token: projected ServiceAccount token audience=sts.amazonaws.com",
+        ],
     );
     assert!(!text.contains("patch"), "no base64 in --diff: {text}");
 }
@@ -93,9 +85,10 @@ fn review_diff_is_for_people() {
 fn review_without_the_service_account_admits_unchanged_with_a_warning() {
     let r = run(&["review", "examples/review.json", "--diff"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("admitted unchanged"), "{}", r.stdout);
-    assert!(r.stdout.contains("warnings:"), "{}", r.stdout);
-    assert!(r.stdout.contains("payments/api"), "{}", r.stdout);
+    assert_contains(
+        &r.stdout,
+        &["admitted unchanged", "warnings:", "payments/api"],
+    );
 }
 
 #[test]
@@ -398,12 +391,10 @@ fn trust_check_explains_a_refusal() {
         "{}",
         r.stdout
     );
-    assert!(
-        r.stdout.contains("system:serviceaccount:default:api"),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        &["system:serviceaccount:default:api", "statement 0"],
     );
-    assert!(r.stdout.contains("statement 0"), "{}", r.stdout);
 }
 
 #[test]
@@ -705,35 +696,22 @@ fn setup_prints_checked_paste_ready_steps() {
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = &r.stdout;
-    assert!(
-        out.contains("aws iam create-open-id-connect-provider"),
-        "{out}"
-    );
-    assert!(out.contains(&format!("--url {ISSUER}")), "{out}");
-    assert!(out.contains("--client-id-list sts.amazonaws.com"), "{out}");
-    assert!(out.contains("aws iam create-role"), "{out}");
-    assert!(out.contains("--role-name payments-api"), "{out}");
-    assert!(
-        out.contains("--assume-role-policy-document file://trust-policy.json"),
-        "{out}"
-    );
-    assert!(
-        out.contains("\"system:serviceaccount:payments:api\""),
-        "{out}"
-    );
-    assert!(
-        out.contains("kind: ServiceAccount\nmetadata:\n  name: api\n  namespace: payments\n"),
-        "{out}"
-    );
-    assert!(
-        out.contains(&format!("eks.amazonaws.com/role-arn: {ROLE}")),
-        "{out}"
-    );
-    assert!(out.contains("kind: Pod"), "{out}");
-    assert!(out.contains("serviceAccountName: api"), "{out}");
-    assert!(
-        out.contains("Checked: the trust policy below lets exactly payments/api"),
-        "{out}"
+    assert_contains(
+        out,
+        &[
+            "aws iam create-open-id-connect-provider",
+            &format!("--url {ISSUER}"),
+            "--client-id-list sts.amazonaws.com",
+            "aws iam create-role",
+            "--role-name payments-api",
+            "--assume-role-policy-document file://trust-policy.json",
+            "\"system:serviceaccount:payments:api\"",
+            "kind: ServiceAccount\nmetadata:\n  name: api\n  namespace: payments\n",
+            &format!("eks.amazonaws.com/role-arn: {ROLE}"),
+            "kind: Pod",
+            "serviceAccountName: api",
+            "Checked: the trust policy below lets exactly payments/api",
+        ],
     );
 }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::cli::{Run, assert_bad_input, run, scratch};
+use common::cli::{Run, assert_bad_input, assert_contains, run, scratch};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use rsa::PrivateKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -319,13 +319,13 @@ fn another_service_account_is_access_denied_naming_the_condition() {
         "{reason}"
     );
     let fix = v["fix"].as_str().unwrap();
-    assert!(
-        fix.contains(&format!(
-            "{PROVIDER}:sub allow system:serviceaccount:payments:worker"
-        )),
-        "{fix}"
+    assert_contains(
+        fix,
+        &[
+            &format!("{PROVIDER}:sub allow system:serviceaccount:payments:worker"),
+            "payments/api",
+        ],
     );
-    assert!(fix.contains("payments/api"), "{fix}");
 }
 
 #[test]

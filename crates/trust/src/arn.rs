@@ -77,13 +77,45 @@ impl<'a> ArnParts<'a> {
     }
 }
 
-/// Checks the partition and the account of an IAM ARN (global service: empty region).
+impl ArnError {
+    fn new(kind: &'static str, arn: &str, problem: String) -> ArnError {
+        ArnError {
+            kind,
+            arn: arn.to_string(),
+            problem,
+        }
+    }
+}
+
+/// Checks the partition and the account of an IAM ARN (global service: empty region) and
+/// that its resource is `<resource_type>/...`; returns the parts and the resource after the
+/// slash. `shape` says what the resource should look like.
+fn iam_resource<'a>(
+    kind: &'static str,
+    text: &'a str,
+    resource_type: &str,
+    shape: &str,
+) -> Result<(ArnParts<'a>, &'a str), ArnError> {
+    let parts = check_iam_header(kind, text)?;
+    match parts
+        .resource
+        .strip_prefix(resource_type)
+        .and_then(|r| r.strip_prefix('/'))
+    {
+        Some(rest) => Ok((parts, rest)),
+        None => Err(ArnError::new(
+            kind,
+            text,
+            format!(
+                "resource {} is not {resource_type}/{shape}",
+                quoted(parts.resource)
+            ),
+        )),
+    }
+}
+
 fn check_iam_header<'a>(kind: &'static str, text: &'a str) -> Result<ArnParts<'a>, ArnError> {
-    let err = |problem: String| ArnError {
-        kind,
-        arn: text.to_string(),
-        problem,
-    };
+    let err = |problem: String| ArnError::new(kind, text, problem);
     let parts = ArnParts::split(text).ok_or_else(|| {
         err("expected arn:<partition>:iam::<12-digit account>:<resource>".to_string())
     })?;
@@ -140,19 +172,8 @@ pub struct RoleArn {
 impl RoleArn {
     /// Parses and checks every component (partition, service, region, account, path, name).
     pub fn parse(text: &str) -> Result<RoleArn, ArnError> {
-        const KIND: &str = "role";
-        let err = |problem: String| ArnError {
-            kind: KIND,
-            arn: text.to_string(),
-            problem,
-        };
-        let parts = check_iam_header(KIND, text)?;
-        let Some(rest) = parts.resource.strip_prefix("role/") else {
-            return Err(err(format!(
-                "resource {} is not role/<path><name>",
-                quoted(parts.resource)
-            )));
-        };
+        let err = |problem: String| ArnError::new("role", text, problem);
+        let (parts, rest) = iam_resource("role", text, "role", "<path><name>")?;
         // The path is everything up to and including the last slash: "role/a/b/name".
         let (path, name) = match rest.rfind('/') {
             Some(i) => (&parts.resource[4..i + 6], &rest[i + 1..]),
@@ -258,6 +279,17 @@ impl fmt::Display for RoleArn {
     }
 }
 
+/// A role name IAM accepts: 1 to [`MAX_ROLE_NAME`] letters, digits and `+=,.@_-`.
+///
+/// ```
+/// use awi_trust::arn::is_role_name;
+/// assert!(is_role_name("payments-api"));
+/// assert!(!is_role_name("payments api"));
+/// ```
+pub fn is_role_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().count() <= MAX_ROLE_NAME && name.chars().all(is_role_name_char)
+}
+
 fn is_role_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
 }
@@ -281,19 +313,13 @@ pub struct OidcProviderArn {
 impl OidcProviderArn {
     /// Parses and checks partition, account and provider URL.
     pub fn parse(text: &str) -> Result<OidcProviderArn, ArnError> {
-        const KIND: &str = "OIDC provider";
-        let err = |problem: String| ArnError {
-            kind: KIND,
-            arn: text.to_string(),
-            problem,
-        };
-        let parts = check_iam_header(KIND, text)?;
-        let Some(url) = parts.resource.strip_prefix("oidc-provider/") else {
-            return Err(err(format!(
-                "resource {} is not oidc-provider/<provider URL without https://>",
-                quoted(parts.resource)
-            )));
-        };
+        let err = |problem: String| ArnError::new("OIDC provider", text, problem);
+        let (parts, url) = iam_resource(
+            "OIDC provider",
+            text,
+            "oidc-provider",
+            "<provider URL without https://>",
+        )?;
         if url.is_empty() {
             return Err(err("provider URL is empty".to_string()));
         }

@@ -568,14 +568,15 @@ impl<'a> NamespaceGraph<'a> {
                 .map(|st| st.default)
                 .filter(|&d| self.is_useful(d))
         };
-        let mut indegree = vec![0usize; n];
-        for s in (0..n as u32).filter(|&s| self.is_useful(s)) {
-            let targets = self
-                .edges(s)
+        let successors = |s: u32| {
+            self.edges(s)
                 .into_iter()
                 .map(|(_, t)| t)
-                .chain(useful_default(s));
-            for t in targets {
+                .chain(useful_default(s))
+        };
+        let mut indegree = vec![0usize; n];
+        for s in (0..n as u32).filter(|&s| self.is_useful(s)) {
+            for t in successors(s) {
                 if let Some(d) = indegree.get_mut(t as usize) {
                     *d += 1;
                 }
@@ -587,12 +588,7 @@ impl<'a> NamespaceGraph<'a> {
         let mut removed = 0;
         while let Some(s) = queue.pop() {
             removed += 1;
-            let targets = self
-                .edges(s)
-                .into_iter()
-                .map(|(_, t)| t)
-                .chain(useful_default(s));
-            for t in targets {
+            for t in successors(s) {
                 if let Some(d) = indegree.get_mut(t as usize) {
                     *d -= 1;
                     if *d == 0 {

@@ -4,7 +4,7 @@
 //! module only words the flag errors.
 
 use awi_trust::RoleArn;
-use awi_trust::arn::is_account_id;
+use awi_trust::arn::{MAX_ROLE_NAME, is_account_id, is_role_name};
 
 /// Checks `arn:<partition>:iam::<12 digits>:role<path><name>`; the error says what is wrong.
 pub fn parse_role_arn(arn: &str) -> Result<RoleArn, String> {
@@ -22,13 +22,13 @@ pub fn check_account(account: &str) -> Result<(), String> {
 
 /// A role name is 1 to 64 characters of `[A-Za-z0-9+=,.@_-]`.
 pub fn check_role_name(name: &str) -> Result<(), String> {
-    let valid_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c);
-    if name.is_empty() || name.len() > 64 || !name.chars().all(valid_char) {
-        return Err(format!(
-            "role name {name:?} must be 1 to 64 characters of A-Z a-z 0-9 + = , . @ _ -"
-        ));
+    if is_role_name(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "role name {name:?} must be 1 to {MAX_ROLE_NAME} characters of A-Z a-z 0-9 + = , . @ _ -"
+        ))
     }
-    Ok(())
 }
 
 /// The account in a Federated principal `arn:<p>:iam::<account>:oidc-provider/<host/path>`,

@@ -13,8 +13,6 @@ use super::input::{parse_document, read_text, str_at};
 use super::model::{Module, Subject};
 use super::trust::{findings_text, non_empty, pretty_json};
 
-const ADDON: &str = "/status/addOns/awsWorkloadIdentity";
-
 /// What setup needs from a saved `cpln mk8s get -o json`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterFacts {
@@ -25,45 +23,28 @@ pub struct ClusterFacts {
     pub federated: Option<(String, String)>,
 }
 
-/// Reads the facts out of the cluster object; the error names the missing field.
+/// Reads the facts out of the cluster object with the trust engine's readers of the
+/// add-on (the OIDC provider and the trust-policy template); the error names the missing
+/// field.
 pub fn cluster_facts(cluster: &Value, origin: &str) -> Outcome<ClusterFacts> {
-    let provider_url = str_at(cluster, &format!("{ADDON}/oidcProviderConfig/providerUrl"))
-        .or_else(|| str_at(cluster, "/status/oidcProviderUrl"))
-        .ok_or_else(|| {
-            Failure::input(format!(
-                "{origin}: no .status.addOns.awsWorkloadIdentity.oidcProviderConfig.providerUrl (is the awsWorkloadIdentity add-on enabled?)"
-            ))
-        })?;
-    let audience = str_at(cluster, &format!("{ADDON}/oidcProviderConfig/audience"))
-        .unwrap_or("sts.amazonaws.com");
-    let template = cluster
-        .pointer(&format!("{ADDON}/trustPolicy"))
-        .ok_or_else(|| {
-            Failure::input(format!(
-                "{origin}: no .status.addOns.awsWorkloadIdentity.trustPolicy"
-            ))
-        })?;
+    let text = cluster.to_string();
+    let failure = |e: awi_trust::TrustError| Failure::input(format!("{origin}: {e}"));
+    let provider = awi_trust::oidc_provider_config(&text).map_err(failure)?;
+    let template = awi_trust::render::find_template(&text).map_err(failure)?;
     Ok(ClusterFacts {
         name: str_at(cluster, "/name")
             .or_else(|| str_at(cluster, "/metadata/name"))
             .unwrap_or("(unnamed)")
             .to_string(),
-        provider_url: provider_url.to_string(),
-        audience: audience.to_string(),
-        federated: federated_account(template),
+        provider_url: provider.provider_url,
+        audience: provider.audience,
+        federated: federated_account(&template),
     })
 }
 
-/// The first Federated OIDC provider ARN of a template (an object or a JSON string).
+/// The first Federated OIDC provider ARN of a template. Its account may still be a
+/// placeholder (`<AWS_ACCOUNT_ID>`), which setup fills in, so it is not checked here.
 fn federated_account(template: &Value) -> Option<(String, String)> {
-    let parsed;
-    let template = match template {
-        Value::String(text) => {
-            parsed = serde_json::from_str::<Value>(text).ok()?;
-            &parsed
-        }
-        other => other,
-    };
     let statements = match template.get("Statement")? {
         Value::Array(items) => items.iter().collect::<Vec<_>>(),
         single => vec![single],
@@ -277,16 +258,17 @@ mod tests {
             Some(("aws".to_string(), "111122223333".to_string()))
         );
         let e = cluster_facts(&json!({"kind": "mk8s"}), "--cluster c.json").unwrap_err();
-        assert!(e.message.contains("providerUrl"), "{e}");
+        assert!(e.message.contains("oidcProviderConfig"), "{e}");
     }
 
     #[test]
     fn template_as_a_string() {
-        let template = json!(
+        let mut c = cluster("");
+        c["status"]["addOns"]["awsWorkloadIdentity"]["trustPolicy"] = json!(
             r#"{"Statement": {"Principal": {"Federated": ["arn:aws-cn:iam::000011112222:oidc-provider/x"]}}}"#
         );
         assert_eq!(
-            federated_account(&template),
+            cluster_facts(&c, "C").unwrap().federated,
             Some(("aws-cn".to_string(), "000011112222".to_string()))
         );
     }

@@ -61,8 +61,10 @@ impl Rule {
 /// One way the published documents fail STS, with the document and field it is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Violation {
+    /// The rule broken (`code` in JSON output).
     #[serde(rename = "code")]
     pub rule: Rule,
+    /// What is wrong, naming the document and field.
     pub message: String,
 }
 

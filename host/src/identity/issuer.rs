@@ -16,21 +16,32 @@ pub struct Issuer {
     url: String,
 }
 
+/// Why a text is not an issuer IAM and STS accept. `url` is the text as given.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(
+    missing_docs,
+    reason = "every field is the issuer text or the parser's reason"
+)]
 pub enum IssuerError {
+    /// Not a URL at all (or one without a host).
     #[error("issuer {url:?} is not a URL: {reason}")]
     NotUrl { url: String, reason: String },
+    /// Another scheme than `https`.
     #[error(
         "issuer {url:?} must start with https:// (IAM OIDC providers and STS accept https issuers only)"
     )]
     NotHttps { url: String },
+    /// A `?query` or `#fragment`.
     #[error("issuer {url:?} has a query or a fragment; an OIDC issuer URL has neither")]
     QueryOrFragment { url: String },
+    /// A `user:password@` part.
     #[error("issuer {url:?} carries a user name or password; an OIDC issuer URL has none")]
     Credentials { url: String },
 }
 
 impl Issuer {
+    /// Checks `text` as IAM checks an OIDC provider URL: https, a host, no query, fragment
+    /// or credentials. The text is kept as given (a trailing slash is significant).
     pub fn parse(text: &str) -> Result<Issuer, IssuerError> {
         let url = text.to_string();
         if !text.starts_with("https://") {
@@ -55,6 +66,7 @@ impl Issuer {
         Ok(Issuer { url })
     }
 
+    /// The issuer URL, exactly as tokens carry it in `iss`.
     pub fn as_str(&self) -> &str {
         &self.url
     }
@@ -70,10 +82,12 @@ impl Issuer {
         format!("{}{path}", self.url.trim_end_matches('/'))
     }
 
+    /// Where Kubernetes publishes the signing keys: `<issuer>/openid/v1/jwks`.
     pub fn jwks_uri(&self) -> String {
         self.url_of(JWKS_PATH)
     }
 
+    /// Where STS reads the discovery document: `<issuer>/.well-known/openid-configuration`.
     pub fn discovery_uri(&self) -> String {
         self.url_of(DISCOVERY_PATH)
     }

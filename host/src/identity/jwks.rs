@@ -12,15 +12,20 @@ pub const MIN_RSA_BITS: usize = 2048;
 /// A parsed JWKS: its key entries as published, in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Jwks {
+    /// The `keys` array's entries, unchecked.
     pub keys: Vec<Value>,
 }
 
+/// Why a text is not a JWKS (RFC 7517 section 5).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwksError {
+    /// Not JSON; the parser's message.
     #[error("not valid JSON: {0}")]
     NotJson(String),
+    /// JSON, but not an object.
     #[error("not a JWKS: expected an object with a \"keys\" array")]
     NotAnObject,
+    /// An object without a `keys` array.
     #[error("not a JWKS: the \"keys\" member is missing or not an array")]
     NoKeysArray,
 }
@@ -28,21 +33,32 @@ pub enum JwksError {
 /// An RSA key STS can use, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RsaKey {
+    /// The key ID tokens name in their header.
     pub kid: String,
+    /// `n`, big-endian bytes.
     pub modulus: Vec<u8>,
+    /// `e`, big-endian bytes.
     pub exponent: Vec<u8>,
 }
 
 /// Why one key of a JWKS cannot verify tokens for STS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyProblem {
+    /// The entry is not a JSON object.
     NotAnObject,
+    /// `kty` is not `RSA`; the `kty` given.
     NotRsa(String),
+    /// No `kid`.
     NoKid,
+    /// `n` is missing or not base64url; what is wrong.
     Modulus(String),
+    /// `e` is missing or not base64url; what is wrong.
     Exponent(String),
+    /// The modulus has fewer than [`MIN_RSA_BITS`] bits; its bits.
     TooSmall(usize),
+    /// `use` is present and not `sig`; the `use` given.
     UseNotSig(String),
+    /// `alg` is present and not `RS256`; the `alg` given.
     AlgNotRs256(String),
 }
 
@@ -74,6 +90,7 @@ impl std::fmt::Display for KeyProblem {
 }
 
 impl Jwks {
+    /// Reads a JWKS document (a leading byte order mark is ignored).
     pub fn parse(text: &str) -> Result<Jwks, JwksError> {
         let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}'))
             .map_err(|e| JwksError::NotJson(e.to_string()))?;
@@ -91,6 +108,7 @@ impl Jwks {
         self.keys.iter().map(assess_key).collect()
     }
 
+    /// The keys STS can verify tokens with, in order.
     pub fn usable_keys(&self) -> Vec<RsaKey> {
         self.assess().into_iter().filter_map(Result::ok).collect()
     }
@@ -178,6 +196,7 @@ fn bit_length(bytes: &[u8]) -> usize {
 }
 
 impl RsaKey {
+    /// The modulus length in bits.
     pub fn bits(&self) -> usize {
         bit_length(&self.modulus)
     }

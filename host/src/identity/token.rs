@@ -22,14 +22,19 @@ pub const MAX_TOKEN_CHARS: usize = 20_000;
 /// STS's answer, with the error codes STS uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum StsVerdict {
+    /// STS would issue credentials.
     #[serde(rename = "allowed")]
     Allowed,
+    /// The token itself is refused (form, signature, issuer, audience, not yet valid).
     InvalidIdentityToken,
+    /// The token has expired.
     ExpiredTokenException,
+    /// The token is good; the role's trust policy does not admit it.
     AccessDenied,
 }
 
 impl StsVerdict {
+    /// The name STS uses (`allowed` for success).
     pub fn as_str(self) -> &'static str {
         match self {
             StsVerdict::Allowed => "allowed",
@@ -43,8 +48,11 @@ impl StsVerdict {
 /// Why a token is refused before the trust policy, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// The error STS answers with.
     pub verdict: StsVerdict,
+    /// Why, in STS's terms.
     pub reason: String,
+    /// What to change.
     pub fix: String,
 }
 
@@ -61,16 +69,21 @@ impl Refusal {
 /// Why a text is not a JWS compact token (RFC 7515 7.1) at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
+    /// Nothing but white space.
     #[error("the token is empty")]
     Empty,
+    /// Longer than [`MAX_TOKEN_CHARS`]; its length.
     #[error("the token is {0} characters long; STS takes at most {MAX_TOKEN_CHARS}")]
     TooLong(usize),
+    /// Not three dot-separated parts; how many there are.
     #[error(
         "the token has {0} dot-separated part(s); a signed JWT has three (header.payload.signature)"
     )]
     Parts(usize),
+    /// A part (`header`, `payload`, `signature`) is not base64url.
     #[error("the token's {0} is not base64url")]
     Base64(&'static str),
+    /// The header or payload is not a JSON object; the part and why.
     #[error("the token's {0} is not a JSON object: {1}")]
     NotJsonObject(&'static str, String),
 }
@@ -78,7 +91,9 @@ pub enum TokenError {
 /// A token split and decoded, not yet verified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Token {
+    /// The JOSE header (`alg`, `kid`, ...).
     pub header: Map<String, Value>,
+    /// The payload's claims.
     pub claims: Map<String, Value>,
     signing_input: String,
     signature: String,
@@ -141,7 +156,9 @@ pub struct Expectations<'a> {
 pub struct Accepted {
     /// The audience that matched a client ID of the provider.
     pub audience: String,
+    /// The ServiceAccount's namespace, from `sub`.
     pub namespace: String,
+    /// The ServiceAccount's name, from `sub`.
     pub service_account: String,
     /// `RS256 with key "kid" (2048-bit RSA)`, for people.
     pub signed_with: String,
