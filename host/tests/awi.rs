@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine as _;
-use common::cli::{EXAMPLE_REVIEW, assert_bad_input, assert_contains, run, scratch};
+use common::cli::{EXAMPLE_REVIEW, assert_bad_input, assert_contains, run, scratch, words};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
@@ -83,7 +83,7 @@ fn review_diff_is_for_people() {
 
 #[test]
 fn review_without_the_service_account_admits_unchanged_with_a_warning() {
-    let r = run(&["review", "examples/review.json", "--diff"]);
+    let r = run(&words("review examples/review.json --diff"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_contains(
         &r.stdout,
@@ -93,12 +93,9 @@ fn review_without_the_service_account_admits_unchanged_with_a_warning() {
 
 #[test]
 fn review_accepts_a_bare_request_in_yaml() {
-    let r = run(&[
-        "review",
-        "host/tests/data/request.yaml",
-        "--service-account",
-        "examples/serviceaccount.yaml",
-    ]);
+    let r = run(&words(
+        "review host/tests/data/request.yaml --service-account examples/serviceaccount.yaml",
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let answer = json(&r.stdout);
     assert_eq!(answer["kind"], "AdmissionReview");
@@ -112,25 +109,18 @@ fn review_accepts_a_bare_request_in_yaml() {
 
 #[test]
 fn review_rejected_exits_1() {
-    let r = run(&[
-        "review",
-        "host/tests/data/review-serviceaccount-foreign-account.json",
-        "--settings",
-        "host/tests/data/settings-enforce.yaml",
-    ]);
+    let r = run(&words(
+        "review host/tests/data/review-serviceaccount-foreign-account.json --settings host/tests/data/settings-enforce.yaml",
+    ));
     assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     let answer = json(&r.stdout);
     assert_eq!(answer["response"]["allowed"], false);
     let message = answer["response"]["status"]["message"].as_str().unwrap();
     assert!(message.contains("999988887777"), "{message}");
 
-    let r = run(&[
-        "review",
-        "host/tests/data/review-serviceaccount-foreign-account.json",
-        "--settings",
-        "host/tests/data/settings-enforce.yaml",
-        "--diff",
-    ]);
+    let r = run(&words(
+        "review host/tests/data/review-serviceaccount-foreign-account.json --settings host/tests/data/settings-enforce.yaml --diff",
+    ));
     assert_eq!(r.code, 1);
     assert!(
         r.stdout
@@ -144,12 +134,9 @@ fn review_rejected_exits_1() {
 /// from the manifest's spec.settings) refuse a ServiceAccount its role does not trust.
 #[test]
 fn review_with_the_serviceaccount_policy_manifest_explains_the_refusal() {
-    let r = run(&[
-        "review",
-        "examples/review-serviceaccount.json",
-        "--settings",
-        "examples/serviceaccount-policy.yaml",
-    ]);
+    let r = run(&words(
+        "review examples/review-serviceaccount.json --settings examples/serviceaccount-policy.yaml",
+    ));
     assert_eq!(r.code, 1, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
     let response = &json(&r.stdout)["response"];
     assert_eq!(response["status"]["code"], 403);
@@ -184,48 +171,30 @@ fn review_bad_input_exits_2_with_one_line() {
         "this is a Pod, not an AdmissionReview",
     );
     assert_bad_input(
-        &[
-            "review",
-            "examples/review.json",
-            "--settings",
-            "host/tests/data/settings-invalid.yaml",
-        ],
+        &words("review examples/review.json --settings host/tests/data/settings-invalid.yaml"),
         "invalid settings",
     );
     assert_bad_input(
-        &[
-            "review",
-            "examples/review.json",
-            "--settings",
-            "host/tests/data/not-json.json",
-        ],
+        &words("review examples/review.json --settings host/tests/data/not-json.json"),
         "--settings host/tests/data/not-json.json: not valid JSON",
     );
     assert_bad_input(
-        &[
-            "review",
-            "examples/review.json",
-            "--service-account",
-            "nowhere.yaml",
-        ],
+        &words("review examples/review.json --service-account nowhere.yaml"),
         "--service-account nowhere.yaml: cannot read",
     );
     assert_bad_input(
-        &["review", "examples/review.json", "--module", "nowhere.wasm"],
+        &words("review examples/review.json --module nowhere.wasm"),
         "--module nowhere.wasm",
     );
     assert_bad_input(&["review"], "REVIEW");
-    assert_bad_input(&["review", "examples/review.json", "--bogus"], "--bogus");
+    assert_bad_input(&words("review examples/review.json --bogus"), "--bogus");
 }
 
 #[test]
 fn invalid_settings_message_comes_from_the_policy() {
-    let r = run(&[
-        "review",
-        "examples/review.json",
-        "--settings",
-        "host/tests/data/settings-invalid.yaml",
-    ]);
+    let r = run(&words(
+        "review examples/review.json --settings host/tests/data/settings-invalid.yaml",
+    ));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("tokenExpiration"), "{}", r.stderr);
 }
@@ -234,14 +203,9 @@ fn invalid_settings_message_comes_from_the_policy() {
 
 #[test]
 fn mutate_prints_the_pod_as_yaml_with_the_env() {
-    let r = run(&[
-        "mutate",
-        "examples/pod.yaml",
-        "--service-account",
-        "examples/serviceaccount.yaml",
-        "--settings",
-        "examples/settings.yaml",
-    ]);
+    let r = run(&words(
+        "mutate examples/pod.yaml --service-account examples/serviceaccount.yaml --settings examples/settings.yaml",
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let pod: serde_yaml::Value = serde_yaml::from_str(&r.stdout).expect("YAML");
     let pod: Value = serde_json::to_value(pod).unwrap();
@@ -263,12 +227,9 @@ fn mutate_prints_the_pod_as_yaml_with_the_env() {
 
 #[test]
 fn mutate_without_a_role_prints_the_pod_unchanged() {
-    let r = run(&[
-        "mutate",
-        "host/tests/data/pod-default-namespace.yaml",
-        "--service-account",
-        "examples/serviceaccount.yaml",
-    ]);
+    let r = run(&words(
+        "mutate host/tests/data/pod-default-namespace.yaml --service-account examples/serviceaccount.yaml",
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stdout.contains("AWS_"), "{}", r.stdout);
     assert!(r.stdout.contains("name: plain"), "{}", r.stdout);
@@ -281,50 +242,27 @@ fn mutate_without_a_role_prints_the_pod_unchanged() {
 fn mutate_bad_input_exits_2() {
     assert_bad_input(&["mutate", "examples/pod.yaml"], "--service-account");
     assert_bad_input(
-        &[
-            "mutate",
-            "host/tests/data/pod-bad-metadata.yaml",
-            "--service-account",
-            "examples/serviceaccount.yaml",
-        ],
+        &words(
+            "mutate host/tests/data/pod-bad-metadata.yaml --service-account examples/serviceaccount.yaml",
+        ),
         "metadata must be an object",
     );
     assert_bad_input(
-        &[
-            "mutate",
-            "examples/review.json",
-            "--service-account",
-            "examples/serviceaccount.yaml",
-        ],
+        &words("mutate examples/review.json --service-account examples/serviceaccount.yaml"),
         "expected kind Pod, found AdmissionReview",
     );
     assert_bad_input(
-        &[
-            "mutate",
-            "examples/pod.yaml",
-            "--service-account",
-            "examples/serviceaccount.yaml",
-            "--namespace",
-            "other",
-        ],
+        &words(
+            "mutate examples/pod.yaml --service-account examples/serviceaccount.yaml --namespace other",
+        ),
         "does not match --namespace other",
     );
     assert_bad_input(
-        &[
-            "mutate",
-            "nowhere.yaml",
-            "--service-account",
-            "examples/serviceaccount.yaml",
-        ],
+        &words("mutate nowhere.yaml --service-account examples/serviceaccount.yaml"),
         "POD nowhere.yaml: cannot read",
     );
     assert_bad_input(
-        &[
-            "mutate",
-            "examples/pod.yaml",
-            "--service-account",
-            "host/tests/data/not-json.json",
-        ],
+        &words("mutate examples/pod.yaml --service-account host/tests/data/not-json.json"),
         "not valid JSON",
     );
 }
@@ -354,16 +292,9 @@ fn trust_check_allows_the_right_service_account() {
     // settings.yaml is YAML, not a trust policy: bad input.
     assert_eq!(r.code, 2, "{}", r.stdout);
 
-    let rendered = run(&[
-        "trust",
-        "render",
-        "--template",
-        "examples/cluster.json",
-        "--namespace",
-        "payments",
-        "--service-account",
-        "api",
-    ]);
+    let rendered = run(&words(
+        "trust render --template examples/cluster.json --namespace payments --service-account api",
+    ));
     assert_eq!(rendered.code, 0, "{}", rendered.stderr);
     let dir = scratch("check-allowed");
     let policy = dir.join("policy.json");
@@ -485,46 +416,27 @@ fn trust_check_bad_input_exits_2() {
     let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
     args.extend(["--output", "xml"]);
     assert_bad_input(&args, "xml");
-    assert_bad_input(&["trust", "check", "--policy", "x.json"], "required");
+    assert_bad_input(&words("trust check --policy x.json"), "required");
 }
 
 // ---- trust lint / who / render ------------------------------------------------------
 
 #[test]
 fn trust_lint_exit_codes() {
-    let r = run(&[
-        "trust",
-        "lint",
-        "--policy",
-        "examples/trust-policy-wrong-namespace.json",
-        "--issuer",
-        ISSUER,
-        "--role-arn",
-        ROLE,
-    ]);
+    let r = run(&words(&format!(
+        "trust lint --policy examples/trust-policy-wrong-namespace.json --issuer {ISSUER} --role-arn {ROLE}"
+    )));
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 
-    let r = run(&[
-        "trust",
-        "lint",
-        "--policy",
-        "host/tests/data/trust-policy-any-namespace.json",
-        "--issuer",
-        ISSUER,
-    ]);
+    let r = run(&words(&format!(
+        "trust lint --policy host/tests/data/trust-policy-any-namespace.json --issuer {ISSUER}"
+    )));
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("SUB_WILDCARD_NAMESPACE"), "{}", r.stdout);
 
-    let r = run(&[
-        "trust",
-        "lint",
-        "--policy",
-        "host/tests/data/trust-policy-any-namespace.json",
-        "--issuer",
-        ISSUER,
-        "--output",
-        "json",
-    ]);
+    let r = run(&words(&format!(
+        "trust lint --policy host/tests/data/trust-policy-any-namespace.json --issuer {ISSUER} --output json"
+    )));
     assert_eq!(r.code, 1);
     let v = json(&r.stdout);
     assert!(
@@ -536,84 +448,44 @@ fn trust_lint_exit_codes() {
     );
 
     assert_bad_input(
-        &[
-            "trust",
-            "lint",
-            "--policy",
-            "examples/pod.yaml",
-            "--issuer",
-            ISSUER,
-        ],
+        &words(&format!(
+            "trust lint --policy examples/pod.yaml --issuer {ISSUER}"
+        )),
         "--policy examples/pod.yaml: not valid JSON",
     );
     assert_bad_input(
-        &[
-            "trust",
-            "lint",
-            "--policy",
-            "examples/trust-policy-wrong-namespace.json",
-            "--issuer",
-            ISSUER,
-            "--role-arn",
-            "arn:aws:iam::111122223333:user/x",
-        ],
+        &words(&format!(
+            "trust lint --policy examples/trust-policy-wrong-namespace.json --issuer {ISSUER} --role-arn arn:aws:iam::111122223333:user/x"
+        )),
         "--role-arn",
     );
 }
 
 #[test]
 fn trust_who_lists_the_admitted_subjects() {
-    let r = run(&[
-        "trust",
-        "who",
-        "--policy",
-        "examples/trust-policy-wrong-namespace.json",
-        "--issuer",
-        ISSUER,
-        "--role-arn",
-        ROLE,
-    ]);
+    let r = run(&words(&format!(
+        "trust who --policy examples/trust-policy-wrong-namespace.json --issuer {ISSUER} --role-arn {ROLE}"
+    )));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.trim(), "default/api");
 
-    let r = run(&[
-        "trust",
-        "who",
-        "--policy",
-        "host/tests/data/trust-policy-any-namespace.json",
-        "--issuer",
-        ISSUER,
-        "--role-arn",
-        ROLE,
-    ]);
+    let r = run(&words(&format!(
+        "trust who --policy host/tests/data/trust-policy-any-namespace.json --issuer {ISSUER} --role-arn {ROLE}"
+    )));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_ne!(r.stdout.trim(), "default/api");
     assert!(!r.stdout.trim().is_empty());
 
     assert_bad_input(
-        &[
-            "trust",
-            "who",
-            "--policy",
-            "nowhere.json",
-            "--issuer",
-            ISSUER,
-            "--role-arn",
-            ROLE,
-        ],
+        &words(&format!(
+            "trust who --policy nowhere.json --issuer {ISSUER} --role-arn {ROLE}"
+        )),
         "cannot read",
     );
     assert_bad_input(
-        &[
-            "trust",
-            "who",
-            "--policy",
-            "examples/trust-policy-wrong-namespace.json",
-            "--issuer",
-            ISSUER,
-            "--role-arn",
-            "role/x",
-        ],
+        &words(&format!(
+            "trust who --policy examples/trust-policy-wrong-namespace.json --issuer {ISSUER} --role-arn role/x"
+        )),
         "--role-arn",
     );
 }
@@ -639,42 +511,17 @@ fn trust_render_from_the_cluster_object_and_the_bare_template() {
         assert!(!r.stdout.contains("<NAMESPACE>"));
     }
     assert_bad_input(
-        &[
-            "trust",
-            "render",
-            "--template",
-            "nowhere.json",
-            "--namespace",
-            "payments",
-            "--service-account",
-            "api",
-        ],
+        &words("trust render --template nowhere.json --namespace payments --service-account api"),
         "--template nowhere.json: cannot read",
     );
     assert_bad_input(
-        &[
-            "trust",
-            "render",
-            "--template",
-            "host/tests/data/not-json.json",
-            "--namespace",
-            "payments",
-            "--service-account",
-            "api",
-        ],
+        &words(
+            "trust render --template host/tests/data/not-json.json --namespace payments --service-account api",
+        ),
         "not valid JSON",
     );
     assert_bad_input(
-        &[
-            "trust",
-            "render",
-            "--template",
-            "examples/cluster.json",
-            "--namespace",
-            "",
-            "--service-account",
-            "api",
-        ],
+        &words("trust render --template examples/cluster.json --namespace  --service-account api"),
         "--namespace",
     );
 }
@@ -683,17 +530,9 @@ fn trust_render_from_the_cluster_object_and_the_bare_template() {
 
 #[test]
 fn setup_prints_checked_paste_ready_steps() {
-    let r = run(&[
-        "setup",
-        "--cluster",
-        "examples/cluster.json",
-        "--namespace",
-        "payments",
-        "--service-account",
-        "api",
-        "--role-name",
-        "payments-api",
-    ]);
+    let r = run(&words(
+        "setup --cluster examples/cluster.json --namespace payments --service-account api --role-name payments-api",
+    ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let out = &r.stdout;
     assert_contains(
@@ -792,7 +631,7 @@ fn component_writes_a_component() {
     // Preamble "\0asm", version 0x0d, layer 1 (component).
     assert_eq!(&bytes[..8], b"\0asm\x0d\x00\x01\x00");
     assert_bad_input(
-        &["component", "--output", "/nonexistent-dir/x.wasm"],
+        &words("component --output /nonexistent-dir/x.wasm"),
         "--output /nonexistent-dir/x.wasm: cannot write",
     );
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::cli::{Run, assert_bad_input, assert_contains, run, scratch};
+use common::cli::{Run, assert_bad_input, assert_contains, run, scratch, words};
 use jsonwebtoken::{Algorithm, EncodingKey};
 use rsa::PrivateKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -348,22 +348,10 @@ fn explain_agrees_with_trust_check() {
                 &jwks(),
             );
             let explained = case.json_code();
-            let checked = run(&[
-                "trust",
-                "check",
-                "--policy",
-                &case.policy,
-                "--role-arn",
-                ROLE,
-                "--issuer",
-                ISSUER,
-                "--namespace",
-                namespace,
-                "--service-account",
-                name,
-                "--audience",
-                "sts.amazonaws.com",
-            ]);
+            let checked = run(&words(&format!(
+                "trust check --policy {} --role-arn {ROLE} --issuer {ISSUER} --namespace {namespace} --service-account {name} --audience sts.amazonaws.com",
+                case.policy
+            )));
             assert_eq!(
                 explained, checked.code,
                 "policy {p}, {namespace}/{name}: explain {explained}, check {}: {}",
@@ -921,7 +909,7 @@ fn oidc_check_with_explicit_files_and_bad_input() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("JWKS_URI_MISSING"), "{}", r.stdout);
     assert_bad_input(&["oidc", "check"], "needs DIR");
-    assert_bad_input(&["oidc", "check", "nowhere-dir"], "no such directory");
+    assert_bad_input(&words("oidc check nowhere-dir"), "no such directory");
     assert_bad_input(
         &["oidc", "check", "--jwks", &write(&dir, "bad", "[")],
         "not valid JSON",

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::cli::{EXAMPLE_REVIEW, Run, assert_bad_input, root, run};
+use common::cli::{EXAMPLE_REVIEW, Run, assert_bad_input, root, run, words};
 
 const REPOSITORY: &str = "policies/aws-workload-identity";
 
@@ -153,7 +153,7 @@ fn module_writes_the_embedded_module_and_inspect_reads_it() {
     let text = dir.write("text.wasm", b"hello");
     assert_bad_input(&["inspect", "--module", &text], "not a WebAssembly module");
     assert_bad_input(
-        &["module", "-o", "/nonexistent-dir/x.wasm"],
+        &words("module -o /nonexistent-dir/x.wasm"),
         "--output /nonexistent-dir/x.wasm: cannot write",
     );
 }

@@ -89,3 +89,9 @@ pub fn assert_contains(text: &str, needles: &[&str]) {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
 }
+
+/// A command line written as one string: `words("review r.json --diff")`. For arguments
+/// without spaces only.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
