@@ -33,3 +33,16 @@ pub fn quoted(value: &str) -> String {
         None => format!("{value:?}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_cut() {
+        assert_eq!(quoted("abc"), "\"abc\"");
+        let long = quoted(&"é".repeat(200));
+        assert!(long.ends_with("\"..."), "{long}");
+        assert_eq!(long.chars().filter(|&c| c == 'é').count(), 80);
+    }
+}
