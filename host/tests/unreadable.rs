@@ -9,7 +9,6 @@ mod common;
 
 use std::sync::Arc;
 
-use awi::AdmissionAnswer as _;
 use serde_json::{Value, json};
 
 const REASON: &str = "serviceaccounts \"api\" is forbidden: User \"system:serviceaccount:kubewarden:policy-server\" cannot get resource \"serviceaccounts\"";
