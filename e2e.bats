@@ -57,6 +57,16 @@ patch_of_output() {
   [[ "$(jq -r '.response.status.message' <<<"$output")" == *"role payments-api does not trust system:serviceaccount:payments:web"* ]]
 }
 
+@test "the workload policy refuses a Deployment whose ServiceAccount's role does not trust it" {
+  run $AWI review examples/review-deployment.json --settings examples/workload-policy.yaml \
+    --service-account examples/serviceaccount-web.yaml --module "$MODULE"
+  echo "output = ${output}"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r '.response.allowed' <<<"$output")" = false ]
+  [ "$(jq -r '.response.patch' <<<"$output")" = null ]
+  [[ "$(jq -r '.response.status.message' <<<"$output")" == "Deployment payments/web: ServiceAccount payments/web: role payments-api does not trust"* ]]
+}
+
 @test "settings the policy refuses are bad input" {
   run $AWI review examples/review.json --settings host/tests/data/settings-invalid.yaml \
     --module "$MODULE"

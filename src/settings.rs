@@ -74,6 +74,13 @@ pub struct Settings {
     pub allowed_accounts: Vec<String>,
     /// What trust problems do at admission.
     pub trust_validation: TrustValidation,
+    /// Namespace (or `*`) to the role ARN patterns (IAM `*` and `?`) its ServiceAccounts may
+    /// name; a namespace without an entry, when there is no `*` entry, may name any role.
+    pub allowed_roles: BTreeMap<String, Vec<String>>,
+    /// Never mutate: Pods are checked for credentials their ServiceAccount no longer names
+    /// instead. Set on a policy with `mutating: false` (Kubewarden refuses a mutation from
+    /// it), such as the one the audit scanner runs on stored Pods.
+    pub validate_only: bool,
 }
 
 impl Default for Settings {
@@ -94,6 +101,8 @@ impl Default for Settings {
             role_trust_policies: BTreeMap::new(),
             allowed_accounts: Vec::new(),
             trust_validation: TrustValidation::Warn,
+            allowed_roles: BTreeMap::new(),
+            validate_only: false,
         }
     }
 }
@@ -374,6 +383,7 @@ impl Settings {
             }
         }
         self.trust_problems(role_policies, &mut p);
+        self.allowed_roles_problems(&mut p);
         for (i, account) in self.allowed_accounts.iter().enumerate() {
             if !is_account_id(account) {
                 p.push(format!(
@@ -449,6 +459,33 @@ impl Settings {
         }
     }
 
+    /// Problems of `allowedRoles`: keys that are neither a namespace name nor `*`, and
+    /// patterns that are not role ARN patterns.
+    fn allowed_roles_problems(&self, p: &mut Vec<String>) {
+        for (namespace, patterns) in &self.allowed_roles {
+            let at = format!("allowedRoles.{namespace:?}");
+            if namespace != "*" && !is_dns_label(namespace) {
+                p.push(format!("{at}: key must be a namespace name or \"*\""));
+            }
+            for (i, pattern) in patterns.iter().enumerate() {
+                if let Err(problem) = check_role_pattern(pattern) {
+                    p.push(format!(
+                        "{at}[{i}]: {pattern:?} is not a role ARN pattern ({problem}); expected arn:<partition>:iam::<account>:role/<name>, where * and ? are wildcards"
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The `allowedRoles` entry that restricts `namespace`: its own, else `*`; `None` when
+    /// the namespace may name any role.
+    pub fn allowed_roles_for(&self, namespace: &str) -> Option<(&str, &[String])> {
+        self.allowed_roles
+            .get_key_value(namespace)
+            .or_else(|| self.allowed_roles.get_key_value("*"))
+            .map(|(key, patterns)| (key.as_str(), patterns.as_slice()))
+    }
+
     /// The role ARN a `<prefix>/role-arn` annotation value names: with `composeRoleArn`, a
     /// value without `arn:` is a role name in the configured account and partition.
     pub fn compose_role_arn(&self, value: &str) -> String {
@@ -500,6 +537,39 @@ fn check_provider_url(url: &str) -> Result<(), &'static str> {
         return Err("must not contain whitespace");
     }
     Ok(())
+}
+
+/// A role ARN pattern of `allowedRoles`: the six ARN fields, the service `iam`, no region,
+/// a resource `role/...`; the partition and account may be wildcards, and when they are
+/// not they must be a partition and a 12-digit account.
+fn check_role_pattern(pattern: &str) -> Result<(), String> {
+    if pattern.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains whitespace".to_string());
+    }
+    let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = fields[..] else {
+        return Err("it does not have the six fields of an ARN".to_string());
+    };
+    let wild = |field: &str| field.contains(['*', '?']);
+    if arn != "arn" {
+        return Err("it does not start with arn:".to_string());
+    }
+    if !wild(partition) && !PARTITIONS.contains(&partition) {
+        return Err(format!(
+            "partition {partition:?} is not one of {}",
+            PARTITIONS.join(", ")
+        ));
+    }
+    if service != "iam" || !region.is_empty() {
+        return Err("an IAM role ARN has the service iam and an empty region".to_string());
+    }
+    if !wild(account) && !is_account_id(account) {
+        return Err(format!("account {account:?} is not 12 digits"));
+    }
+    match resource.strip_prefix("role/") {
+        Some(name) if !name.is_empty() => Ok(()),
+        _ => Err(format!("resource {resource:?} is not role/<name>")),
+    }
 }
 
 fn check_expiration(key: &str, seconds: i64, problems: &mut Vec<String>) {
@@ -671,5 +741,46 @@ mod tests {
             "any"
         );
         assert!(s.service_account_role("other", "web").is_none());
+    }
+
+    #[test]
+    fn allowed_roles_own_entry_then_star() {
+        let s = Settings::parse(
+            r#"{"allowedRoles": {"*": ["arn:aws:iam::*:role/shared-*"], "team-a": ["arn:aws:iam::111122223333:role/team-a-*"]}}"#,
+        )
+        .unwrap();
+        assert!(s.validate().is_ok(), "{:?}", s.problems());
+        assert_eq!(s.allowed_roles_for("team-a").unwrap().0, "team-a");
+        assert_eq!(s.allowed_roles_for("team-b").unwrap().0, "*");
+        let only_a = Settings::parse(r#"{"allowedRoles": {"team-a": []}}"#).unwrap();
+        assert!(only_a.allowed_roles_for("team-b").is_none());
+        assert_eq!(
+            only_a.allowed_roles_for("team-a").unwrap().1,
+            [] as [String; 0]
+        );
+    }
+
+    #[test]
+    fn role_patterns_accept_wildcards_in_every_field_that_may_vary() {
+        for ok in [
+            "arn:aws:iam::111122223333:role/team-a-*",
+            "arn:*:iam::*:role/*",
+            "arn:aws-cn:iam::11112222333?:role/ops/deploy-?",
+        ] {
+            assert_eq!(check_role_pattern(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("*", "six fields"),
+            ("team-a-*", "six fields"),
+            ("arn:aws:iam::111122223333:role/", "not role/<name>"),
+            ("arn:aws:s3::111122223333:role/x", "service iam"),
+            ("arn:aws:iam:eu-west-1:111122223333:role/x", "service iam"),
+            ("arn:aws-moon:iam::111122223333:role/x", "partition"),
+            ("arn:aws:iam::111122223333:role/a b", "whitespace"),
+            ("urn:aws:iam::111122223333:role/x", "arn:"),
+        ] {
+            let err = check_role_pattern(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 }

@@ -11,8 +11,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The groups whose JSON is written by a `cases.py` (hostile and validation import mutation's).
-const GROUPS: [&str; 3] = ["mutation", "hostile", "validation"];
+/// The groups whose JSON is written by a `cases.py` (the others import mutation's helpers;
+/// workloads, allowlist and stale also validation's and workloads').
+const GROUPS: [&str; 6] = [
+    "mutation",
+    "hostile",
+    "validation",
+    "workloads",
+    "allowlist",
+    "stale",
+];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

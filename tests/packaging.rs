@@ -53,6 +53,23 @@ fn metadata_declares_what_the_policy_does() {
     };
     assert_eq!(ops(rule_for("pods")), ["CREATE"]);
     assert_eq!(ops(rule_for("serviceaccounts")), ["CREATE", "UPDATE"]);
+    assert_eq!(ops(rule_for("deployments")), ["CREATE", "UPDATE"]);
+    assert_eq!(ops(rule_for("jobs")), ["CREATE", "UPDATE"]);
+    let resources: Vec<&str> = rules
+        .iter()
+        .flat_map(|r| r["resources"].as_sequence().unwrap())
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for workload in [
+        "deployments",
+        "statefulsets",
+        "daemonsets",
+        "replicasets",
+        "jobs",
+        "cronjobs",
+    ] {
+        assert!(resources.contains(&workload), "no rule for {workload}");
+    }
     assert_eq!(m["mutating"].as_bool(), Some(true));
     assert_eq!(text(&m, "executionMode"), "kubewarden-wapc");
     assert!(m["backgroundAudit"].as_bool().is_some());
@@ -166,13 +183,16 @@ fn example_policies_load_this_version_and_read_serviceaccounts() {
         annotation(&m, "io.kubewarden.policy.ociUrl"),
         version()
     );
-    for (file, mutating, resource) in [
-        ("examples/pod-policy.yaml", true, "pods"),
+    // (file, mutating, first resource, reads ServiceAccounts)
+    for (file, mutating, resource, reads) in [
+        ("examples/pod-policy.yaml", true, "pods", true),
         (
             "examples/serviceaccount-policy.yaml",
             false,
             "serviceaccounts",
+            false,
         ),
+        ("examples/workload-policy.yaml", false, "deployments", true),
     ] {
         let policy = load(file);
         assert_eq!(text(&policy, "kind"), "ClusterAdmissionPolicy", "{file}");
@@ -184,12 +204,13 @@ fn example_policies_load_this_version_and_read_serviceaccounts() {
             Some(resource),
             "{file}"
         );
-        if mutating {
+        if reads {
             assert_eq!(
                 spec["contextAwareResources"], m["contextAwareResources"],
                 "{file}"
             );
-        } else {
+        }
+        if !mutating {
             assert_eq!(spec["backgroundAudit"].as_bool(), Some(true), "{file}");
         }
     }
@@ -512,6 +533,33 @@ fn metadata_does_not_audit_pods_and_the_serviceaccount_policy_does_audit() {
     );
 }
 
+/// Kubewarden refuses a mutation from a policy with `mutating: false`: every example policy
+/// that is not mutating and covers Pods tells the module so with `validateOnly`, and the
+/// one that audits Pods is that one.
+#[test]
+fn a_validating_policy_on_pods_sets_validate_only() {
+    let mut pod_validators = 0;
+    for (file, doc) in example_documents() {
+        if kind_of(&doc).1 != "ClusterAdmissionPolicy" {
+            continue;
+        }
+        let spec = &doc["spec"];
+        let covers_pods = spec["rules"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|r| seq_of_str(&r["resources"]).contains(&"pods"));
+        let mutating = spec["mutating"].as_bool() == Some(true);
+        let validate_only = spec["settings"]["validateOnly"].as_bool() == Some(true);
+        assert_eq!(validate_only, covers_pods && !mutating, "{file}");
+        if covers_pods && spec["backgroundAudit"].as_bool() == Some(true) {
+            assert!(!mutating && validate_only, "{file} audits Pods");
+            pod_validators += 1;
+        }
+    }
+    assert_eq!(pod_validators, 1);
+}
+
 #[test]
 fn artifacthub_install_text_uses_the_example_policies_and_policy_server() {
     let pkg = load("artifacthub-pkg.yml");
@@ -520,6 +568,7 @@ fn artifacthub_install_text_uses_the_example_policies_and_policy_server() {
         "examples/policy-server.yaml",
         "examples/pod-policy.yaml",
         "examples/serviceaccount-policy.yaml",
+        "examples/workload-policy.yaml",
     ] {
         assert!(install.contains(file), "install text does not name {file}");
     }
@@ -527,7 +576,11 @@ fn artifacthub_install_text_uses_the_example_policies_and_policy_server() {
         !install.contains("scaffold manifest"),
         "one scaffolded policy would cover Pods and ServiceAccounts together"
     );
-    for name in ["aws-workload-identity", "aws-workload-identity-trust"] {
+    for name in [
+        "aws-workload-identity",
+        "aws-workload-identity-trust",
+        "aws-workload-identity-workloads",
+    ] {
         assert!(install.contains(&format!("clusteradmissionpolicy/{name}")));
     }
 }
@@ -704,6 +757,7 @@ fn every_example_kubewarden_resource_validates_against_its_crd() {
             "examples/pod-policy.yaml ClusterAdmissionPolicy",
             "examples/policy-server.yaml PolicyServer",
             "examples/serviceaccount-policy.yaml ClusterAdmissionPolicy",
+            "examples/workload-policy.yaml ClusterAdmissionPolicy",
         ]
     );
 }
@@ -816,6 +870,7 @@ fn the_example_policies_run_on_the_example_policy_server_with_least_privilege() 
     for file in [
         "examples/pod-policy.yaml",
         "examples/serviceaccount-policy.yaml",
+        "examples/workload-policy.yaml",
     ] {
         assert_eq!(
             text(&load(file)["spec"], "policyServer"),
@@ -864,7 +919,7 @@ fn every_example_policys_settings_are_accepted_by_the_policy() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 2);
+    assert_eq!(checked, 3);
     check_settings(&load("examples/settings.yaml")).expect("examples/settings.yaml");
 }
 
@@ -923,6 +978,7 @@ fn readme_install_section_uses_the_policy_server_and_the_pinned_module() {
         "verificationConfig",
         "kubectl apply -f examples/policy-server.yaml",
         "examples/pod-policy.yaml -f examples/serviceaccount-policy.yaml",
+        "-f examples/workload-policy.yaml",
         "status.policyStatus",
         module.as_str(),
     ] {

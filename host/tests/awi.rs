@@ -156,6 +156,57 @@ fn review_with_the_serviceaccount_policy_manifest_explains_the_refusal() {
     );
 }
 
+/// The README's workload example: a Deployment whose ServiceAccount's role does not trust it
+/// is refused by the workload policy's settings (enforce); without the ServiceAccount it is
+/// admitted with a warning naming it.
+#[test]
+fn review_with_the_workload_policy_manifest_checks_the_deployments_service_account() {
+    let refused = run(&[
+        "review",
+        "examples/review-deployment.json",
+        "--settings",
+        "examples/workload-policy.yaml",
+        "--service-account",
+        "examples/serviceaccount-web.yaml",
+    ]);
+    assert_eq!(
+        refused.code, 1,
+        "stdout: {}\nstderr: {}",
+        refused.stdout, refused.stderr
+    );
+    let response = &json(&refused.stdout)["response"];
+    assert_eq!(response["status"]["code"], 403);
+    assert!(response.get("patch").is_none(), "{response}");
+    let message = response["status"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Deployment payments/web: ServiceAccount payments/web: role payments-api does not \
+             trust system:serviceaccount:payments:web with audience sts.amazonaws.com"
+        ),
+        "{message}"
+    );
+
+    let warned = run(&[
+        "review",
+        "examples/review-deployment.json",
+        "--settings",
+        "examples/workload-policy.yaml",
+    ]);
+    assert_eq!(
+        warned.code, 0,
+        "stdout: {}\nstderr: {}",
+        warned.stdout, warned.stderr
+    );
+    let response = &json(&warned.stdout)["response"];
+    assert_eq!(response["allowed"], true);
+    assert!(response.get("patch").is_none(), "{response}");
+    assert_eq!(
+        response["warnings"][0],
+        "Deployment payments/web: ServiceAccount payments/web does not exist: the API server \
+         refuses the Pods of this workload until it is created"
+    );
+}
+
 #[test]
 fn review_bad_input_exits_2_with_one_line() {
     assert_bad_input(

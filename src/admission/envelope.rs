@@ -53,7 +53,8 @@ pub fn request_of(review: &Value) -> Result<&Value, AdmissionError> {
 pub(crate) struct Request<'a> {
     pub(crate) uid: &'a str,
     group: &'a str,
-    kind: &'a str,
+    version: &'a str,
+    pub(crate) kind: &'a str,
     operation: &'a str,
     namespace: &'a str,
     pub(crate) object: &'a Value,
@@ -65,6 +66,7 @@ impl<'a> Request<'a> {
         Request {
             uid: text(&["uid"]),
             group: text(&["kind", "group"]),
+            version: text(&["kind", "version"]),
             kind: text(&["kind", "kind"]),
             operation: text(&["operation"]),
             namespace: text(&["namespace"]),
@@ -83,6 +85,27 @@ impl<'a> Request<'a> {
 
     pub(crate) fn is_service_account_write(&self) -> bool {
         self.is_core("ServiceAccount") && matches!(self.operation, "CREATE" | "UPDATE")
+    }
+
+    /// A CREATE or UPDATE of one of the Pod-template kinds (`apps/v1` Deployment,
+    /// StatefulSet, DaemonSet, ReplicaSet; `batch/v1` Job, CronJob).
+    pub(crate) fn is_workload_write(&self) -> bool {
+        let kinds: &[&str] = match (self.group, self.version) {
+            ("apps", "v1") => &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"],
+            ("batch", "v1") => &["Job", "CronJob"],
+            _ => &[],
+        };
+        kinds.contains(&self.kind) && matches!(self.operation, "CREATE" | "UPDATE")
+    }
+
+    /// `<namespace>/<name>` of the object, for messages.
+    pub(crate) fn object_name(&self) -> String {
+        let name = self
+            .object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        format!("{}/{name}", self.namespace())
     }
 
     /// Namespace of the request; Pods from controllers often have none in the object.

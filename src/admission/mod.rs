@@ -10,17 +10,26 @@
 //! Dispatch:
 //! - Pod CREATE: inject AWS credentials ([`crate::mutation`]), and warn about the role's
 //!   trust problems ([`trust_checks`]); a Pod is never rejected for an IAM problem.
+//!   With `validateOnly` ([`stale`]): never mutate; reject a Pod whose credentials are not
+//!   the ones its ServiceAccount names now, so the audit scanner reports stale Pods.
 //! - ServiceAccount CREATE/UPDATE: validate the role annotation and its trust policy.
+//! - Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob CREATE/UPDATE
+//!   ([`workloads`]): the checks a Pod of the template would get, decided like its
+//!   ServiceAccount; never mutated.
 //! - Anything else: admitted untouched.
 //!
 //! Module map: [`envelope`] reads the AdmissionReview and writes the response, [`prepared`]
 //! holds validated settings with their parsed trust policies (and the one settings cache),
-//! [`trust_checks`] the ServiceAccount and Pod role checks. Mutation and trust checks do not
-//! know each other: this module maps the mutation's credentials to the identity checked.
+//! [`trust_checks`] the ServiceAccount and Pod role checks, [`workloads`] the Pod templates,
+//! [`stale`] the comparison of a Pod's credentials with its ServiceAccount. Mutation and
+//! trust checks do not know each other: this module maps the mutation's credentials to the
+//! identity checked.
 
 pub mod envelope;
 pub mod prepared;
+pub mod stale;
 pub mod trust_checks;
+pub mod workloads;
 
 use json_patch::Patch;
 use serde_json::Value;
@@ -54,15 +63,35 @@ pub struct Context {
     pub failures: Vec<(ObjectRef, String)>,
 }
 
+/// One object named by [`needs`], as the [`Context`] holds it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Read<'a> {
+    /// The object as the cluster returned it.
+    Found(&'a Value),
+    /// The object does not exist.
+    Missing,
+    /// The object could not be read, for this reason.
+    Failed(&'a str),
+}
+
 impl Context {
-    /// The object `wanted` names, or why it is missing.
-    pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
+    /// The object `wanted` names: found, missing, or unreadable with the reason.
+    pub fn read(&self, wanted: &ObjectRef) -> Read<'_> {
         if let Some(object) = self.objects.iter().find(|o| wanted.matches(o)) {
-            return Ok(object);
+            return Read::Found(object);
         }
         match self.failures.iter().find(|(r, _)| r == wanted) {
-            Some((_, reason)) => Err(reason.clone()),
-            None => Err("not found".to_string()),
+            Some((_, reason)) => Read::Failed(reason),
+            None => Read::Missing,
+        }
+    }
+
+    /// The object `wanted` names, or why it is missing.
+    pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
+        match self.read(wanted) {
+            Read::Found(object) => Ok(object),
+            Read::Missing => Err("not found".to_string()),
+            Read::Failed(reason) => Err(reason.to_string()),
         }
     }
 }
@@ -114,25 +143,37 @@ impl Outcome {
     }
 }
 
-/// The cluster objects the policy must read to answer `request` (an AdmissionRequest). The
-/// settings do not change which objects are read.
+/// The cluster objects the policy must read to answer `request` (an AdmissionRequest): the
+/// ServiceAccount of a Pod, or of a workload's Pod template. The settings do not change
+/// which objects are read.
 pub fn needs(request: &Value) -> Vec<ObjectRef> {
     let req = Request::read(request);
-    if req.is_pod_create()
-        && let Ok(name) = mutation::service_account_name(req.object)
-    {
-        return vec![ObjectRef::service_account(req.namespace(), name)];
+    let pod = if req.is_pod_create() {
+        Some(req.object)
+    } else if req.is_workload_write() {
+        workloads::template(&req).ok()
+    } else {
+        None
+    };
+    match pod.map(mutation::service_account_name) {
+        Some(Ok(name)) => vec![ObjectRef::service_account(req.namespace(), name)],
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 /// Decides `request` (an AdmissionRequest) with the objects the host read.
 pub fn review(prepared: &Prepared, request: &Value, context: &Context) -> Outcome {
     let req = Request::read(request);
     if req.is_pod_create() {
-        review_pod(prepared, &req, context)
+        if prepared.settings().validate_only {
+            stale::review(prepared, &req, context)
+        } else {
+            review_pod(prepared, &req, context)
+        }
     } else if req.is_service_account_write() {
         review_service_account(prepared, &req)
+    } else if req.is_workload_write() {
+        workloads::review(prepared, &req, context)
     } else {
         Outcome::admit(Vec::new())
     }
@@ -183,21 +224,7 @@ fn review_pod(prepared: &Prepared, req: &Request, context: &Context) -> Outcome 
     match mutation::inject_web_identity(settings, &pod_request) {
         Ok(injection) => {
             warnings.extend(injection.warnings);
-            // Container credentials are served by the Pod Identity agent, not by a trust
-            // policy on the cluster's OIDC provider.
-            if let Some(Credentials::WebIdentity {
-                service_account,
-                role_arn,
-                audience,
-                ..
-            }) = &injection.credentials
-            {
-                let identity = Identity {
-                    namespace,
-                    name: service_account,
-                    role_arn,
-                    audience,
-                };
+            if let Some(identity) = web_identity(namespace, injection.credentials.as_ref()) {
                 warnings.extend(trust_checks::pod_warnings(prepared, &identity));
             }
             Outcome {
@@ -209,6 +236,29 @@ fn review_pod(prepared: &Prepared, req: &Request, context: &Context) -> Outcome 
             }
         }
         Err(e) => Outcome::reject(e.to_string(), 400, warnings),
+    }
+}
+
+/// The identity whose role is checked for a Pod given `credentials`. Container credentials
+/// are served by the Pod Identity agent, not by a trust policy on the cluster's OIDC
+/// provider, so they have none.
+fn web_identity<'a>(
+    namespace: &'a str,
+    credentials: Option<&'a Credentials>,
+) -> Option<Identity<'a>> {
+    match credentials? {
+        Credentials::WebIdentity {
+            service_account,
+            role_arn,
+            audience,
+            ..
+        } => Some(Identity {
+            namespace,
+            name: service_account,
+            role_arn,
+            audience,
+        }),
+        Credentials::ContainerCredentials { .. } => None,
     }
 }
 

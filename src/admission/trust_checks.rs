@@ -2,7 +2,8 @@
 //!
 //! A ServiceAccount carrying `<prefix>/role-arn` is checked, in order:
 //! 1. the role ARN is well-formed;
-//! 2. its account is in `allowedAccounts` (when set);
+//! 2. its account is in `allowedAccounts` (when set), and the role matches a pattern of the
+//!    namespace's `allowedRoles` entry (its own, else `*`; when there is one);
 //! 3. when `roleTrustPolicies` holds the role and `oidcProvider` is set, the role's trust
 //!    policy lets `system:serviceaccount:<ns>:<sa>` with the ServiceAccount's audience assume
 //!    it, decided as STS would;
@@ -10,13 +11,16 @@
 //!
 //! `trustValidation: enforce` rejects on 1–3 and warns on 4, `warn` admits with every
 //! problem as a warning, `off` skips. Pods get the same checks for their ServiceAccount's
-//! role, as warnings only: a Pod is never rejected for an IAM problem.
+//! role, as warnings only: a Pod is never rejected for an IAM problem. A workload (a Pod
+//! template) is decided like its ServiceAccount ([`review_identity`]), so `kubectl apply` of
+//! a Deployment shows what its Pods will meet.
 //!
 //! Every message names the ServiceAccount and the role, and for a trust decision the
 //! statement and condition that decided, plus the fix when a `trustPolicy` template is set.
 
 use serde_json::Value;
 
+use awi_trust::glob::Glob;
 use awi_trust::json::str_at;
 use awi_trust::{self as trust, RoleArn, Subject};
 
@@ -90,7 +94,17 @@ pub fn review_service_account(
         role_arn: &role_arn,
         audience: annotation("audience").unwrap_or(&settings.token_audience),
     };
-    let problems = check(prepared, &identity);
+    review_identity(prepared, &identity)
+}
+
+/// The checks for `identity`, decided by `trustValidation`: under `enforce` checks 1–3
+/// reject, otherwise every problem is a warning.
+pub fn review_identity(prepared: &Prepared, identity: &Identity) -> ServiceAccountReport {
+    let settings = prepared.settings();
+    if settings.trust_validation == TrustValidation::Off {
+        return ServiceAccountReport::default();
+    }
+    let problems = check(prepared, identity);
     match settings.trust_validation {
         TrustValidation::Enforce if !problems.blocking.is_empty() => ServiceAccountReport {
             rejection: Some(problems.blocking.join("; ")),
@@ -137,6 +151,21 @@ fn check(prepared: &Prepared, identity: &Identity) -> Problems {
             role,
             role.account(),
             settings.allowed_accounts.join(", ")
+        ));
+    }
+    if let Some((key, patterns)) = settings.allowed_roles_for(identity.namespace)
+        && !patterns
+            .iter()
+            .any(|p| Glob::new(p).is_match(role.as_str()))
+    {
+        let allowed = if patterns.is_empty() {
+            "none".to_string()
+        } else {
+            patterns.join(", ")
+        };
+        problems.blocking.push(format!(
+            "{who}: role {role} is not allowed in namespace {}: allowedRoles.{key:?} lists {allowed}",
+            identity.namespace
         ));
     }
     let (Some(trust), Some(provider)) = (prepared.role_trust(&role), &settings.oidc_provider)

@@ -159,3 +159,67 @@ fn container_ops(
     }
     Ok(())
 }
+
+/// The credentials the containers and init containers of `spec` not listed in `skip` carry:
+/// the first `AWS_ROLE_ARN` for web identity (`""` when set by `valueFrom`), else an
+/// `AWS_CONTAINER_CREDENTIALS_FULL_URI` for container credentials. `None` when every
+/// container is skipped: such a Pod is given no credentials at all.
+pub fn injected(
+    spec: &serde_json::Map<String, Value>,
+    skip: &std::collections::BTreeSet<String>,
+) -> Result<Option<Injected>, MutationError> {
+    let mut considered = false;
+    let mut container_credentials = false;
+    for key in ["containers", "initContainers"] {
+        let Some(list) = pod::opt_array(spec, key, || format!("spec.{key}"))? else {
+            continue;
+        };
+        for (index, container) in list.iter().enumerate() {
+            let field = |member: &str| format!("spec.{key}[{index}]{member}");
+            let Some(container) = container.as_object() else {
+                return Err(MutationError::WrongType {
+                    field: field(""),
+                    expected: "an object",
+                    found: type_name(container),
+                });
+            };
+            let name = pod::opt_str(container, "name", || field(".name"))?.unwrap_or("");
+            if skip.contains(name) {
+                continue;
+            }
+            considered = true;
+            let env = pod::opt_array(container, "env", || field(".env"))?;
+            for entry in env.into_iter().flatten() {
+                match entry.get("name").and_then(Value::as_str) {
+                    Some(AWS_ROLE_ARN) => {
+                        let role_arn = entry.get("value").and_then(Value::as_str).unwrap_or("");
+                        return Ok(Some(Injected::WebIdentity {
+                            role_arn: role_arn.to_string(),
+                        }));
+                    }
+                    Some(AWS_CONTAINER_CREDENTIALS_FULL_URI) => container_credentials = true,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(considered.then_some(if container_credentials {
+        Injected::ContainerCredentials
+    } else {
+        Injected::Nothing
+    }))
+}
+
+/// The AWS credentials a Pod's containers carry (after the mutation, or set by hand).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Injected {
+    /// No container has AWS credentials.
+    Nothing,
+    /// A container has `AWS_ROLE_ARN`, with this value.
+    WebIdentity {
+        /// The value of the first `AWS_ROLE_ARN`.
+        role_arn: String,
+    },
+    /// A container has `AWS_CONTAINER_CREDENTIALS_FULL_URI` (EKS Pod Identity).
+    ContainerCredentials,
+}

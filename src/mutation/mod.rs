@@ -31,6 +31,7 @@ mod resolve;
 use json_patch::Patch;
 use serde_json::Value;
 
+pub use container::Injected;
 pub use patch::{ApplyError, apply};
 
 use crate::settings::Settings;
@@ -147,4 +148,34 @@ pub fn inject_web_identity(
         credentials: Some(plan.credentials()),
         warnings,
     })
+}
+
+/// The AWS credentials the containers of `pod` carry now (what an earlier admission
+/// injected, or the Pod's author set), in the containers its `<prefix>/skip-containers`
+/// annotation does not name; `None` when it names them all.
+pub fn injected_credentials(
+    settings: &Settings,
+    pod: &Value,
+    namespace: &str,
+) -> Result<Option<Injected>, MutationError> {
+    let object = pod::object(pod)?;
+    let Some(spec) = pod::opt_object(object, "spec", || "spec".to_string())? else {
+        return Ok(None);
+    };
+    // The mutation has warned about an unreadable list already.
+    let skip = resolve::skipped_containers(
+        object,
+        &settings.annotation_prefix,
+        namespace,
+        &mut Vec::new(),
+    )?;
+    container::injected(spec, &skip)
+}
+
+/// How messages name the Pod: `Pod <namespace>/<name>`, its generateName, or its namespace.
+pub fn pod_display_name(pod: &Value, namespace: &str) -> String {
+    match pod.as_object() {
+        Some(object) => pod::display_name(object, namespace),
+        None => format!("Pod in namespace {namespace}"),
+    }
 }

@@ -168,17 +168,7 @@ pub fn plan(
         plan.region = Some(region.to_string());
     }
 
-    if let Some((key, value)) = pod::prefixed_annotation(pod, prefix, "skip-containers")? {
-        match parse_csv_record(value) {
-            Ok(names) => plan.skip = names.into_iter().collect(),
-            Err(CsvError::Empty) => {}
-            Err(e) => warnings.push(format!(
-                "{}: ignoring annotation {key}={}: not a CSV list of container names ({e}); no container is skipped",
-                pod_display(),
-                quoted(value)
-            )),
-        }
-    }
+    plan.skip = skipped_containers(pod, prefix, namespace, warnings)?;
 
     let spec = pod::spec(pod)?;
     let token_file_path = join_path(&plan.mount_path, &plan.token_file);
@@ -192,6 +182,31 @@ pub fn plan(
         plan.session_name = Some(session_name(pod, namespace, service_account));
     }
     Ok(Some(plan))
+}
+
+/// The containers the Pod's `<prefix>/skip-containers` annotation names (one CSV record);
+/// none, with a warning, when the value is not CSV.
+pub fn skipped_containers(
+    pod: &Map<String, Value>,
+    prefix: &str,
+    namespace: &str,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeSet<String>, MutationError> {
+    let Some((key, value)) = pod::prefixed_annotation(pod, prefix, "skip-containers")? else {
+        return Ok(BTreeSet::new());
+    };
+    match parse_csv_record(value) {
+        Ok(names) => Ok(names.into_iter().collect()),
+        Err(CsvError::Empty) => Ok(BTreeSet::new()),
+        Err(e) => {
+            warnings.push(format!(
+                "{}: ignoring annotation {key}={}: not a CSV list of container names ({e}); no container is skipped",
+                pod::display_name(pod, namespace),
+                quoted(value)
+            ));
+            Ok(BTreeSet::new())
+        }
+    }
 }
 
 fn container_credentials(
