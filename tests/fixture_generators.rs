@@ -11,8 +11,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The groups whose JSON is written by a `cases.py` (hostile and validation import mutation's).
-const GROUPS: [&str; 3] = ["mutation", "hostile", "validation"];
+/// The groups whose JSON is written by a `cases.py` (hostile, validation and faults import
+/// mutation's).
+const GROUPS: [&str; 4] = ["mutation", "hostile", "validation", "faults"];
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")

@@ -15,11 +15,13 @@
 //!
 //! Module map: [`envelope`] reads the AdmissionReview and writes the response, [`prepared`]
 //! holds validated settings with their parsed trust policies (and the one settings cache),
+//! [`read_failure`] why an object could not be read and how a warning says it,
 //! [`trust_checks`] the ServiceAccount and Pod role checks. Mutation and trust checks do not
 //! know each other: this module maps the mutation's credentials to the identity checked.
 
 pub mod envelope;
 pub mod prepared;
+pub mod read_failure;
 pub mod trust_checks;
 
 use json_patch::Patch;
@@ -32,6 +34,7 @@ use crate::mutation::{self, Credentials, PodRequest};
 use envelope::Request;
 pub use envelope::{AdmissionError, answer, parse_review, request_of, response};
 pub use prepared::{Prepared, SettingsCache};
+pub use read_failure::{FailureKind, ReadFailure};
 use trust_checks::Identity;
 
 /// What the host answered for one object named by [`needs`].
@@ -42,7 +45,7 @@ pub enum Lookup {
     /// The object does not exist.
     NotFound,
     /// The object could not be read for another reason, given here.
-    Failed(String),
+    Failed(ReadFailure),
 }
 
 /// What the host could read of the objects named by [`needs`].
@@ -51,17 +54,17 @@ pub struct Context {
     /// The objects that exist. An object named by `needs` and absent here does not exist.
     pub objects: Vec<Value>,
     /// Objects that could not be read for another reason than "not found", with the reason.
-    pub failures: Vec<(ObjectRef, String)>,
+    pub failures: Vec<(ObjectRef, ReadFailure)>,
 }
 
 impl Context {
-    /// The object `wanted` names, or why it is missing.
+    /// The object `wanted` names, or why it is missing in a few words (one line).
     pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
         if let Some(object) = self.objects.iter().find(|o| wanted.matches(o)) {
             return Ok(object);
         }
         match self.failures.iter().find(|(r, _)| r == wanted) {
-            Some((_, reason)) => Err(reason.clone()),
+            Some((_, failure)) => Err(failure.reason(wanted)),
             None => Err("not found".to_string()),
         }
     }
@@ -149,7 +152,7 @@ pub fn decide(
         match lookup(&wanted) {
             Lookup::Found(object) => context.objects.push(object),
             Lookup::NotFound => {}
-            Lookup::Failed(reason) => context.failures.push((wanted, reason)),
+            Lookup::Failed(failure) => context.failures.push((wanted, failure)),
         }
     }
     review(prepared, request, &context)
