@@ -5,7 +5,10 @@
 //! Kept out of the admission core (which knows nothing of Kubewarden) and out of the wasm32
 //! glue (which only answers the host capability), so that the whole per-request work of a
 //! Kubewarden call is compiled and measured natively. The waPC glue in `abi` holds a
-//! [`Validator`] and maps Kubewarden's `get_resource` answers to [`Lookup`].
+//! [`Validator`] and maps Kubewarden's `get_resource` answers to [`Lookup`], its error texts
+//! with [`get_resource_failure`] ([`host_error`]).
+
+pub mod host_error;
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -15,6 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::admission::{self, Lookup, ObjectRef, SettingsCache};
 use crate::mutation;
+pub use host_error::get_resource_failure;
 
 /// A request the policy cannot read: rejected with code 400. An error would become an HTTP
 /// 500 on the host instead.

@@ -13,10 +13,11 @@ use std::process::Command;
 
 /// The groups whose JSON is written by a `cases.py` (the others import mutation's helpers;
 /// workloads, allowlist and stale also validation's and workloads').
-const GROUPS: [&str; 6] = [
+const GROUPS: [&str; 7] = [
     "mutation",
     "hostile",
     "validation",
+    "faults",
     "workloads",
     "allowlist",
     "stale",

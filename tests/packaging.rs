@@ -992,3 +992,71 @@ fn readme_install_section_uses_the_policy_server_and_the_pinned_module() {
         "a Helm values snippet that replaces the default PolicyServer's permissions"
     );
 }
+
+/// README, "When the API server is down or slow": while the ServiceAccount read is slow, the
+/// API server's webhook deadline must pass before policy-server's evaluation limit can
+/// strike, so that `failurePolicy: Ignore` admits the Pod instead of policy-server rejecting
+/// it (code 500, which no failure policy covers).
+#[test]
+fn a_slow_serviceaccount_read_ends_in_ignore_not_in_a_rejection() {
+    let docs = example_documents();
+    let [server] = docs
+        .iter()
+        .filter(|(f, d)| f == "examples/policy-server.yaml" && kind_of(d).1 == "PolicyServer")
+        .map(|(_, d)| d)
+        .collect::<Vec<_>>()[..]
+    else {
+        panic!("policy-server.yaml has one PolicyServer")
+    };
+    let env = server["spec"]["env"]
+        .as_sequence()
+        .expect("PolicyServer env");
+    let limit: u64 = env
+        .iter()
+        .find(|e| text(e, "name") == "KUBEWARDEN_POLICY_TIMEOUT")
+        .map(|e| {
+            text(e, "value")
+                .parse()
+                .expect("KUBEWARDEN_POLICY_TIMEOUT is seconds")
+        })
+        .expect("the PolicyServer sets KUBEWARDEN_POLICY_TIMEOUT");
+
+    let pod = load("examples/pod-policy.yaml");
+    let spec = &pod["spec"];
+    assert_eq!(text(spec, "failurePolicy"), "Ignore");
+    let timeout = spec["timeoutSeconds"].as_u64().expect("timeoutSeconds");
+    assert!((2..=30).contains(&timeout), "{timeout}");
+    // Kubewarden refuses a timeoutEvalSeconds above timeoutSeconds, and one equal to it may
+    // strike first; the server's limit applies instead.
+    assert!(
+        spec.get("timeoutEvalSeconds").is_none(),
+        "the Pod policy must use the PolicyServer's evaluation limit"
+    );
+    // The limit is counted in whole-second ticks, so N ticks may strike after N - 1 seconds.
+    assert!(
+        limit >= timeout + 2,
+        "KUBEWARDEN_POLICY_TIMEOUT {limit} must be at least timeoutSeconds {timeout} + 2"
+    );
+    // The README states the numbers.
+    let readme = read("README.md");
+    for needle in [
+        format!("`timeoutSeconds: {timeout}`"),
+        format!("`KUBEWARDEN_POLICY_TIMEOUT: \"{limit}\"`"),
+    ] {
+        assert!(readme.contains(&needle), "README lacks {needle}");
+    }
+
+    // Kubewarden's own rule for every example policy.
+    for (file, doc) in &docs {
+        if kind_of(doc).1 != "ClusterAdmissionPolicy" {
+            continue;
+        }
+        if let Some(eval) = doc["spec"]["timeoutEvalSeconds"].as_u64() {
+            let webhook = doc["spec"]["timeoutSeconds"].as_u64().unwrap_or(10);
+            assert!(
+                eval <= webhook,
+                "{file}: timeoutEvalSeconds above timeoutSeconds"
+            );
+        }
+    }
+}

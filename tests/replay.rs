@@ -1,6 +1,7 @@
 //! Replays every recorded case under `tests/fixtures` (all groups) through the admission
 //! entry natively, as a host would: settings prepared (validated), then `admission::decide`
-//! with the objects looked up in the case's cluster (absent ones not found). Checks the verdict, message,
+//! with the objects looked up in the case's cluster (absent ones not found, `hostErrors`
+//! failing with their text). Checks the verdict, message,
 //! warnings, that the patch only adds, and the mutated Pod. All failing cases are reported
 //! together, each with its file.
 
@@ -118,4 +119,33 @@ fn all_24_reference_fixtures_are_recorded() {
 fn own_mutation_cases_are_recorded() {
     let cases = recorded::load_all(&recorded::fixtures_dir().join("mutation"));
     assert!(cases.len() >= 25, "only {} cases", cases.len());
+}
+
+#[test]
+fn every_host_failure_kind_is_recorded_with_a_one_line_warning() {
+    let cases = recorded::load_all(&recorded::fixtures_dir().join("faults"));
+    assert!(cases.len() >= 19, "only {} cases", cases.len());
+    for (path, case) in &cases {
+        assert!(
+            !case.host_errors.is_empty(),
+            "{}: no host error",
+            path.display()
+        );
+        assert_eq!(case.expect.warnings.len(), 1, "{}", path.display());
+        let warning = &case.expect.warnings[0];
+        for chain in [
+            "\n",
+            "Caused by",
+            "Host error",
+            "Callback evaluation",
+            "Status {",
+        ] {
+            assert!(!warning.contains(chain), "{}: {warning:?}", path.display());
+        }
+        assert!(
+            warning.ends_with("): its IAM role annotations are not applied to this Pod"),
+            "{}: {warning:?}",
+            path.display()
+        );
+    }
 }

@@ -1,12 +1,8 @@
 //! The validating paths beyond the recorded cases: what `needs` names for every workload
-//! kind, a ServiceAccount the API server refuses to hand out (a read failure the recorded
-//! format cannot express), and the promise of `validateOnly`: whatever the request, never a
-//! patch.
+//! kind, and the promise of `validateOnly`: whatever the request, never a patch.
 
-use aws_workload_identity::admission::{self, Context, Lookup, ObjectRef, Prepared};
+use aws_workload_identity::admission::{self, Lookup, ObjectRef, Prepared};
 use serde_json::{Value, json};
-
-const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
 
 fn request(group: &str, kind: &str, operation: &str, object: Value) -> Value {
     json!({
@@ -85,62 +81,6 @@ fn needs_names_nothing_for_a_workload_without_template() {
     assert!(admission::needs(&cronjob).is_empty());
 }
 
-fn unreadable() -> Context {
-    Context {
-        objects: Vec::new(),
-        failures: vec![(
-            ObjectRef::service_account("payments", "api"),
-            "forbidden: the policy server may not get serviceaccounts".to_string(),
-        )],
-    }
-}
-
-fn enforce() -> Prepared {
-    Prepared::parse(r#"{"trustValidation": "enforce", "validateOnly": true}"#).expect("valid")
-}
-
-#[test]
-fn a_workload_whose_service_account_the_api_denies_is_admitted_with_a_warning() {
-    let (object, group) = workload("Deployment", "api");
-    let outcome = admission::review(
-        &enforce(),
-        &request(group, "Deployment", "CREATE", object),
-        &unreadable(),
-    );
-    assert!(outcome.allowed);
-    assert!(outcome.patch.0.is_empty());
-    assert_eq!(
-        outcome.warnings,
-        [
-            "Deployment payments/web: cannot read ServiceAccount payments/api (forbidden: the policy server may not get serviceaccounts): the AWS credentials of its Pods are not checked"
-        ]
-    );
-}
-
-#[test]
-fn a_pod_whose_service_account_the_api_denies_is_not_compared() {
-    let pod = json!({
-        "metadata": {"name": "web-1"},
-        "spec": {"serviceAccountName": "api", "containers": [{"name": "web",
-            "env": [{"name": "AWS_ROLE_ARN", "value": ROLE}]}]}
-    });
-    let outcome = admission::review(
-        &enforce(),
-        &request("", "Pod", "CREATE", pod),
-        &unreadable(),
-    );
-    assert!(outcome.allowed);
-    assert!(outcome.patch.0.is_empty());
-    assert_eq!(
-        outcome.warnings,
-        [
-            "Pod payments/web-1: cannot read ServiceAccount payments/api (forbidden: the policy server may not get serviceaccounts): its AWS credentials are not compared with its ServiceAccount"
-        ]
-    );
-}
-
-/// Every recorded request, answered with `validateOnly: true` added to its settings: never a
-/// patch, whatever the group expected of the mutating policy.
 #[test]
 fn validate_only_never_returns_a_patch() {
     let mut answered = 0;

@@ -46,16 +46,27 @@ impl<C: Cluster + ?Sized> Cluster for Box<C> {
     }
 }
 
-/// A cluster made of a fixed list of objects (e.g. ServiceAccount manifests).
+/// A cluster made of a fixed list of objects (e.g. ServiceAccount manifests), or one whose
+/// reads all fail with a given host error.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Objects {
     objects: Vec<Value>,
+    failure: Option<String>,
 }
 
 impl Objects {
     /// A cluster holding `objects`.
     pub fn new(objects: Vec<Value>) -> Objects {
-        Objects { objects }
+        Objects {
+            objects,
+            failure: None,
+        }
+    }
+
+    /// Makes every read fail with `text`, the host's error (e.g. Kubewarden's text for an
+    /// API server that answered 503), whatever objects are held.
+    pub fn fail_every_read(&mut self, text: impl Into<String>) {
+        self.failure = Some(text.into());
     }
 
     /// A cluster with no objects: every read is "not found".
@@ -76,6 +87,9 @@ impl Objects {
 
 impl Cluster for Objects {
     fn get(&self, wanted: &ObjectRef) -> Result<Value, String> {
+        if let Some(text) = &self.failure {
+            return Err(text.clone());
+        }
         self.objects
             .iter()
             .find(|o| wanted.matches(o))
@@ -106,6 +120,16 @@ mod tests {
         })]);
         assert!(cluster.get(&sa("payments", "api")).is_ok());
         assert!(cluster.get(&sa("default", "api")).is_err());
+    }
+
+    #[test]
+    fn a_failing_cluster_fails_every_read() {
+        let mut cluster = Objects::new(vec![json!({
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "api", "namespace": "payments"}
+        })]);
+        cluster.fail_every_read("boom");
+        assert_eq!(cluster.get(&sa("payments", "api")), Err("boom".to_string()));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! [`WitPolicy`] runs the component with `wasmtime-wasi` preview2. The world is
 //! exports-only: the host fetches what `admission.needs` names from a [`Cluster`] and passes
-//! the objects to `admission.review` ([`WitInstance::review`] does both).
+//! what it read ([`Read`]: the objects, and why the others could not be read) to
+//! `admission.review` ([`WitInstance::review`] does both).
 
 use awi_trust::{Code, Finding, Severity, Subject, Verdict};
 use serde_json::Value;
@@ -26,6 +27,7 @@ mod bindings {
 }
 
 use bindings::awi::policy::types as wit_types;
+use bindings::exports::awi::policy::admission as wit_admission;
 use bindings::exports::awi::policy::trust as wit_trust;
 use bindings::{Policy as PolicyBindings, PolicyPre};
 
@@ -67,6 +69,77 @@ fn verdict(v: wit_trust::Verdict) -> Result<Verdict, Error> {
         findings: findings(v.findings)?,
         explanation: v.explanation,
     })
+}
+
+/// What the host read of one object named by `admission.needs` (the world's `read`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    /// The object's JSON.
+    Found(String),
+    /// The object could not be read.
+    Failed {
+        /// The object.
+        object: ObjectRef,
+        /// Why.
+        error: ReadError,
+        /// The host's whole account of the failure, for the policy's log.
+        detail: String,
+    },
+}
+
+/// Why the host could not read an object (the world's `read-error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// The API server answered with this error status (404: the object does not exist).
+    Status {
+        /// The HTTP status code.
+        code: u16,
+        /// The Kubernetes reason (`ServiceUnavailable`).
+        reason: String,
+        /// The Status message.
+        message: String,
+    },
+    /// The API server did not answer: the network error in a few words.
+    Unreachable(String),
+    /// The error text of a host that fails as Kubewarden's policy server does.
+    HostText(String),
+}
+
+fn wit_read(read: &Read) -> wit_admission::Read {
+    match read {
+        Read::Found(json) => wit_admission::Read::Found(json.clone()),
+        Read::Failed {
+            object,
+            error,
+            detail,
+        } => wit_admission::Read::Failed(wit_admission::FailedRead {
+            object: wit_types::ObjectRef {
+                api_version: object.api_version.clone(),
+                kind: object.kind.clone(),
+                namespace: object.namespace.clone(),
+                name: object.name.clone(),
+            },
+            error: match error {
+                ReadError::Status {
+                    code,
+                    reason,
+                    message,
+                } => wit_admission::ReadError::Status(wit_admission::ApiStatus {
+                    code: *code,
+                    reason: reason.clone(),
+                    message: message.clone(),
+                }),
+                ReadError::Unreachable(what) => wit_admission::ReadError::Unreachable(what.clone()),
+                ReadError::HostText(text) => wit_admission::ReadError::HostText(text.clone()),
+            },
+            detail: detail.clone(),
+        }),
+    }
+}
+
+fn parse_answer(text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Protocol(format!("admission.review answered invalid JSON: {e}")))
 }
 
 /// Store data of a component instance: WASI preview2 with nothing granted (no files, no
@@ -257,8 +330,7 @@ impl WitInstance {
         context: &[String],
     ) -> Result<Value, Error> {
         let text = self.review_text(settings, review, context)?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Protocol(format!("admission.review answered invalid JSON: {e}")))
+        parse_answer(&text)
     }
 
     /// `admission.review` returning the AdmissionReview text as the policy wrote it.
@@ -268,18 +340,41 @@ impl WitInstance {
         review: &str,
         context: &[String],
     ) -> Result<String, Error> {
+        let reads: Vec<Read> = context.iter().cloned().map(Read::Found).collect();
+        self.review_reads_text(settings, review, &reads)
+    }
+
+    /// `admission.review` with what the host read of each object `admission.needs` named,
+    /// failed reads included. Returns the AdmissionReview with its response.
+    pub fn review_reads(
+        &mut self,
+        settings: &str,
+        review: &str,
+        reads: &[Read],
+    ) -> Result<Value, Error> {
+        let text = self.review_reads_text(settings, review, reads)?;
+        parse_answer(&text)
+    }
+
+    fn review_reads_text(
+        &mut self,
+        settings: &str,
+        review: &str,
+        reads: &[Read],
+    ) -> Result<String, Error> {
+        let context: Vec<wit_admission::Read> = reads.iter().map(wit_read).collect();
         let result = self.bindings.awi_policy_admission().call_review(
             &mut self.store,
             settings,
             review,
-            context,
+            &context,
         );
         answer("admission.review", result)
     }
 
     /// `admission.needs`, then fetches those objects from `cluster`, then `admission.review`.
-    /// Objects the cluster cannot give are left out of the context, which the policy reads
-    /// as "does not exist" (the interface has no other way to say it).
+    /// A read the cluster fails is passed with the cluster's error text, which the policy
+    /// reads as Kubewarden's (so "Cannot find ..." is an object that does not exist).
     pub fn review(
         &mut self,
         settings: &str,
@@ -287,15 +382,21 @@ impl WitInstance {
         cluster: &dyn Cluster,
     ) -> Result<Value, Error> {
         let needed = self.needs(settings, review)?;
-        let mut context = Vec::with_capacity(needed.len());
-        for wanted in &needed {
-            if let Ok(object) = cluster.get(wanted) {
-                let json = serde_json::to_string(&object)
-                    .map_err(|e| Error::Protocol(format!("serializing {wanted}: {e}")))?;
-                context.push(json);
-            }
+        let mut reads = Vec::with_capacity(needed.len());
+        for wanted in needed {
+            reads.push(match cluster.get(&wanted) {
+                Ok(object) => Read::Found(
+                    serde_json::to_string(&object)
+                        .map_err(|e| Error::Protocol(format!("serializing {wanted}: {e}")))?,
+                ),
+                Err(text) => Read::Failed {
+                    object: wanted,
+                    error: ReadError::HostText(text.clone()),
+                    detail: text,
+                },
+            });
         }
-        self.review_with_context(settings, review, &context)
+        self.review_reads(settings, review, &reads)
     }
 
     /// `admission.validate-settings`.

@@ -149,3 +149,65 @@ fn wapc_pod_of_a_missing_service_account_is_admitted_unchanged() {
     assert!(answer.accepted, "{answer:?}");
     assert!(answer.mutated_object.is_none(), "{answer:?}");
 }
+
+/// A WIT host that knows why a read failed says so in the world's terms (`read-error`):
+/// each becomes the same one-line warning the Kubewarden texts give, a 404 status is "does
+/// not exist", and the host's detail never reaches the warning.
+#[test]
+fn wit_failed_reads_become_one_line_warnings() {
+    let mut wit = common::policy().wit_instance().expect("component instance");
+    let review = json!({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": "u", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "operation": "CREATE", "namespace": "payments",
+            "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "payments"},
+                       "spec": {"serviceAccountName": "api", "containers": [{"name": "c", "image": "i"}]}}
+        }
+    })
+    .to_string();
+    let detail = "the whole story\n\nCaused by:\n    0: more";
+    let status = |code: u16, reason: &str| awi::ReadError::Status {
+        code,
+        reason: reason.to_string(),
+        message: "a long message".to_string(),
+    };
+    for (error, reason) in [
+        (
+            status(503, "ServiceUnavailable"),
+            "API server answered 503 ServiceUnavailable",
+        ),
+        (
+            status(403, "Forbidden"),
+            "forbidden: the policy server's ServiceAccount may not get serviceaccounts",
+        ),
+        (status(404, "NotFound"), "not found"),
+        (
+            awi::ReadError::Unreachable("connection refused".to_string()),
+            "API server unreachable: connection refused",
+        ),
+        (
+            awi::ReadError::HostText(
+                "Callback evaluation failure: ServiceError: client error (Connect)\n\nCaused by:\n    0: client error (Connect)\n    1: tcp connect error\n    2: Connection refused (os error 111)".to_string(),
+            ),
+            "API server unreachable: connection refused",
+        ),
+    ] {
+        let reads = [awi::Read::Failed {
+            object: awi::ObjectRef::service_account("payments", "api"),
+            error: error.clone(),
+            detail: detail.to_string(),
+        }];
+        let answer = wit.review_reads("{}", &review, &reads).expect("review");
+        let response = &answer["response"];
+        assert_eq!(response["allowed"], true, "{error:?}: {answer}");
+        assert!(response.get("patch").is_none(), "{error:?}: {answer}");
+        assert_eq!(
+            response["warnings"],
+            json!([format!(
+                "cannot read ServiceAccount payments/api ({reason}): its IAM role annotations are not applied to this Pod"
+            )]),
+            "{error:?}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! Every recorded case of `tests/fixtures` replayed through the built policy module:
 //! natively (the core crate), through waPC (`wapc` + `wasmtime-provider`, as Kubewarden runs
-//! it, `get_resource` answered from the case's cluster) and through the WIT component.
+//! it, `get_resource` answered from the case's cluster, a read the case fails with its
+//! recorded error text) and through the WIT component (that text as a failed read).
 //! Each ABI must give the expected answer AND the same answer as the native core.
 //!
 //! Each test goes through all cases and reports every failing file, not just the first.
@@ -18,11 +19,15 @@ use base64::Engine as _;
 use recorded::Case;
 use serde_json::Value;
 
-/// The case's recorded cluster, answering like Kubewarden's host.
+/// The case's recorded cluster, answering like Kubewarden's host: a read the case fails
+/// with its recorded error text.
 struct RecordedCluster(recorded::Cluster);
 
 impl awi::Cluster for RecordedCluster {
     fn get(&self, wanted: &awi::ObjectRef) -> Result<Value, String> {
+        if let Some(error) = self.0.error(wanted) {
+            return Err(error.to_string());
+        }
         self.0
             .find(wanted)
             .cloned()

@@ -2,7 +2,8 @@
 //! `tests/fixtures/<group>/<case>.json`.
 //!
 //! A case holds the policy settings, the AdmissionReview, the cluster objects the host's
-//! `kubernetes/get_resource` answers with, and the expected answer. This crate only loads
+//! `kubernetes/get_resource` answers with, the reads it fails (with the host's error text),
+//! and the expected answer. This crate only loads
 //! and compares; it does not know the policy, so the policy's own tests and the wasmtime
 //! host's tests can both replay the same files. [`hostile`] holds the inputs too big for a
 //! file, as data, for the same two harnesses.
@@ -13,6 +14,9 @@
 //!   "settings": {},
 //!   "review": { "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {} },
 //!   "cluster": [ { "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {} } ],
+//!   "hostErrors": [ { "object": { "apiVersion": "v1", "kind": "ServiceAccount",
+//!                                 "namespace": "ns", "name": "sa" },
+//!                     "error": "Callback evaluation failure: ..." } ],
 //!   "expect": { "allowed": true, "pod": {}, "expirationRange": [79200, 86400],
 //!               "warnings": [], "message": "only when allowed is false",
 //!               "settingsError": "only in a case whose settings the policy refuses" }
@@ -47,8 +51,22 @@ pub struct Case {
     /// The objects that exist in the cluster; anything else is not found.
     #[serde(default)]
     pub cluster: Vec<Value>,
+    /// Reads the host fails, with its error text, whatever `cluster` holds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_errors: Vec<HostError>,
     /// The answer expected.
     pub expect: Expect,
+}
+
+/// A read the host fails: `kubernetes/get_resource` of `object` answers with `error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostError {
+    /// The object whose read fails.
+    pub object: ObjectRef,
+    /// The host's error text, as Kubewarden's policy server answers the host call
+    /// (`Callback evaluation failure: ...`); the waPC guest library prefixes `Host error: `.
+    pub error: String,
 }
 
 /// The expected answer.
@@ -85,10 +103,12 @@ impl Case {
         self.settings.to_string()
     }
 
-    /// The objects of `cluster` as a host would answer lookups with.
+    /// The objects of `cluster` and the failing reads of `hostErrors`, as a host would
+    /// answer lookups with.
     pub fn cluster(&self) -> Cluster {
         Cluster {
             objects: self.cluster.clone(),
+            errors: self.host_errors.clone(),
         }
     }
 
@@ -142,14 +162,24 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The cluster of a case: the objects that exist.
+/// The cluster of a case: the objects that exist and the reads that fail.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Cluster {
     /// The objects, as the cluster returns them.
     pub objects: Vec<Value>,
+    /// The reads the host fails.
+    pub errors: Vec<HostError>,
 }
 
 impl Cluster {
+    /// The host's error text for a read of `wanted`, when the case makes that read fail.
+    pub fn error(&self, wanted: &ObjectRef) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.object == *wanted)
+            .map(|e| e.error.as_str())
+    }
+
     /// The object `wanted` names, by the policy's own matching rule
     /// ([`ObjectRef::matches`]); `None` when the case's cluster does not hold it. What a host
     /// answers then (Kubewarden's "Cannot find ..." text) is the host's business.
@@ -328,6 +358,7 @@ mod tests {
                         "metadata": {"name": "api", "namespace": "ns"}});
         let cluster = Cluster {
             objects: vec![sa.clone()],
+            errors: Vec::new(),
         };
         assert_eq!(
             cluster.find(&ObjectRef::service_account("ns", "api")),
@@ -348,6 +379,26 @@ mod tests {
             ..ObjectRef::service_account("ns", "api")
         };
         assert!(cluster.find(&secret).is_none());
+    }
+
+    #[test]
+    fn host_errors_name_the_object_whose_read_fails() {
+        let case: Case = serde_json::from_value(json!({
+            "description": "d",
+            "hostErrors": [{"object": {"apiVersion": "v1", "kind": "ServiceAccount",
+                "namespace": "ns", "name": "api"}, "error": "Host error: boom"}],
+            "expect": {"allowed": true}
+        }))
+        .unwrap();
+        let cluster = case.cluster();
+        assert_eq!(
+            cluster.error(&ObjectRef::service_account("ns", "api")),
+            Some("Host error: boom")
+        );
+        assert_eq!(
+            cluster.error(&ObjectRef::service_account("ns", "web")),
+            None
+        );
     }
 
     #[test]

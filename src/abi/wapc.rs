@@ -11,7 +11,8 @@ use kubewarden_policy_sdk::wapc_guest::{self as guest, CallResult};
 use serde_json::json;
 
 use super::with_validator;
-use crate::admission::{Lookup, ObjectRef};
+use crate::admission::{Lookup, ObjectRef, ReadFailure};
+use crate::kubewarden::get_resource_failure;
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -30,8 +31,9 @@ fn validate(payload: &[u8]) -> CallResult {
     Ok(serde_json::to_vec(&response)?)
 }
 
-/// Kubewarden's `kubernetes/get_resource`. Kubewarden says that an object does not exist
-/// only through the text of its error: `Cannot find ...`.
+/// Kubewarden's `kubernetes/get_resource`. Kubewarden says why an object could not be read
+/// (it does not exist included) only through the text of its error, which
+/// [`get_resource_failure`] reads.
 fn get_resource(wanted: &ObjectRef) -> Lookup {
     let request = json!({
         "api_version": wanted.api_version,
@@ -49,10 +51,11 @@ fn get_resource(wanted: &ObjectRef) -> Lookup {
     ) {
         Ok(answer) => match serde_json::from_slice(&answer) {
             Ok(object) => Lookup::Found(object),
-            Err(e) => Lookup::Failed(format!("host answered with invalid JSON: {e}")),
+            Err(e) => Lookup::Failed(ReadFailure::other(&format!(
+                "host answered with invalid JSON: {e}"
+            ))),
         },
-        Err(e) if e.to_string().contains("Cannot find") => Lookup::NotFound,
-        Err(e) => Lookup::Failed(e.to_string()),
+        Err(e) => get_resource_failure(&e.to_string()),
     }
 }
 

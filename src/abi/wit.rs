@@ -1,15 +1,16 @@
 //! WIT glue: the `awi:policy/policy` world of `wit/policy.wit` over the core.
 //!
 //! The world is exports-only, so this glue never calls the host: the host reads what
-//! `admission.needs` names and passes it to `admission.review`. Every input problem is an
-//! `err` string, never a trap.
+//! `admission.needs` names and passes it to `admission.review`, the objects it found and why
+//! it could not read the others. Every input problem is an `err` string, never a trap.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::with_validator;
-use crate::admission::{self, Lookup, Prepared};
+use crate::admission::{self, FailureKind, Lookup, ObjectRef, Prepared, ReadFailure};
+use crate::kubewarden::get_resource_failure;
 use awi_trust as trust;
 
 wit_bindgen::generate!({
@@ -28,6 +29,38 @@ export!(Policy);
 /// The prepared settings of `json`, from the cache the waPC entries use too.
 fn settings(json: &str) -> Result<Arc<Prepared>, String> {
     with_validator(|validator| validator.settings_cache().get(json)).map_err(|e| e.to_string())
+}
+
+fn object_ref(r: wit_admission::ObjectRef) -> ObjectRef {
+    ObjectRef {
+        api_version: r.api_version,
+        kind: r.kind,
+        namespace: r.namespace,
+        name: r.name,
+    }
+}
+
+/// What a failed read of the host means: a 404 is "does not exist", a host text is read as
+/// Kubewarden's. The host's detail, when it gives one, is what the log gets.
+fn lookup(error: wit_admission::ReadError, detail: String) -> Lookup {
+    let kind = match error {
+        wit_admission::ReadError::Status(status) if status.code == 404 => return Lookup::NotFound,
+        wit_admission::ReadError::Status(status) => FailureKind::Status {
+            code: status.code,
+            reason: status.reason,
+            message: status.message,
+        },
+        wit_admission::ReadError::Unreachable(what) => FailureKind::Unreachable(what),
+        wit_admission::ReadError::HostText(text) => {
+            return match get_resource_failure(&text) {
+                Lookup::Failed(failure) if !detail.is_empty() => {
+                    Lookup::Failed(ReadFailure { detail, ..failure })
+                }
+                lookup => lookup,
+            };
+        }
+    };
+    Lookup::Failed(ReadFailure::new(kind, detail))
 }
 
 impl wit_admission::Guest for Policy {
@@ -54,21 +87,29 @@ impl wit_admission::Guest for Policy {
     fn review(
         settings_json: String,
         review: String,
-        context: Vec<String>,
+        context: Vec<wit_admission::Read>,
     ) -> Result<String, String> {
         let prepared = settings(&settings_json)?;
         let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
         let request = admission::request_of(&review).map_err(|e| e.to_string())?;
-        let objects = context
-            .iter()
-            .enumerate()
-            .map(|(i, json)| {
-                serde_json::from_str::<Value>(json)
-                    .map_err(|e| format!("context[{i}]: not valid JSON: {e}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut objects = Vec::new();
+        let mut failed = Vec::new();
+        for (i, read) in context.into_iter().enumerate() {
+            match read {
+                wit_admission::Read::Found(json) => objects.push(
+                    serde_json::from_str::<Value>(&json)
+                        .map_err(|e| format!("context[{i}]: not valid JSON: {e}"))?,
+                ),
+                wit_admission::Read::Failed(read) => {
+                    failed.push((object_ref(read.object), lookup(read.error, read.detail)))
+                }
+            }
+        }
         // The host read what `needs` named; an object it did not pass does not exist.
         let outcome = admission::decide(&prepared, request, |wanted| {
+            if let Some((_, lookup)) = failed.iter().find(|(r, _)| r == wanted) {
+                return lookup.clone();
+            }
             objects
                 .iter()
                 .find(|object| wanted.matches(object))

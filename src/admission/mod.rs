@@ -20,6 +20,7 @@
 //!
 //! Module map: [`envelope`] reads the AdmissionReview and writes the response, [`prepared`]
 //! holds validated settings with their parsed trust policies (and the one settings cache),
+//! [`read_failure`] why an object could not be read and how a warning says it,
 //! [`trust_checks`] the ServiceAccount and Pod role checks, [`workloads`] the Pod templates,
 //! [`stale`] the comparison of a Pod's credentials with its ServiceAccount. Mutation and
 //! trust checks do not know each other: this module maps the mutation's credentials to the
@@ -27,6 +28,7 @@
 
 pub mod envelope;
 pub mod prepared;
+pub mod read_failure;
 pub mod stale;
 pub mod trust_checks;
 pub mod workloads;
@@ -41,6 +43,7 @@ use crate::mutation::{self, Credentials, PodRequest};
 use envelope::Request;
 pub use envelope::{AdmissionError, answer, parse_review, request_of, response};
 pub use prepared::{Prepared, SettingsCache};
+pub use read_failure::{FailureKind, ReadFailure};
 use trust_checks::Identity;
 
 /// What the host answered for one object named by [`needs`].
@@ -51,7 +54,7 @@ pub enum Lookup {
     /// The object does not exist.
     NotFound,
     /// The object could not be read for another reason, given here.
-    Failed(String),
+    Failed(ReadFailure),
 }
 
 /// What the host could read of the objects named by [`needs`].
@@ -60,18 +63,18 @@ pub struct Context {
     /// The objects that exist. An object named by `needs` and absent here does not exist.
     pub objects: Vec<Value>,
     /// Objects that could not be read for another reason than "not found", with the reason.
-    pub failures: Vec<(ObjectRef, String)>,
+    pub failures: Vec<(ObjectRef, ReadFailure)>,
 }
 
 /// One object named by [`needs`], as the [`Context`] holds it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Read<'a> {
     /// The object as the cluster returned it.
     Found(&'a Value),
     /// The object does not exist.
     Missing,
-    /// The object could not be read, for this reason.
-    Failed(&'a str),
+    /// The object could not be read, for this reason (one line).
+    Failed(String),
 }
 
 impl Context {
@@ -81,17 +84,17 @@ impl Context {
             return Read::Found(object);
         }
         match self.failures.iter().find(|(r, _)| r == wanted) {
-            Some((_, reason)) => Read::Failed(reason),
+            Some((_, failure)) => Read::Failed(failure.reason(wanted)),
             None => Read::Missing,
         }
     }
 
-    /// The object `wanted` names, or why it is missing.
+    /// The object `wanted` names, or why it is missing in a few words (one line).
     pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
         match self.read(wanted) {
             Read::Found(object) => Ok(object),
             Read::Missing => Err("not found".to_string()),
-            Read::Failed(reason) => Err(reason.to_string()),
+            Read::Failed(reason) => Err(reason),
         }
     }
 }
@@ -190,7 +193,7 @@ pub fn decide(
         match lookup(&wanted) {
             Lookup::Found(object) => context.objects.push(object),
             Lookup::NotFound => {}
-            Lookup::Failed(reason) => context.failures.push((wanted, reason)),
+            Lookup::Failed(failure) => context.failures.push((wanted, failure)),
         }
     }
     review(prepared, request, &context)

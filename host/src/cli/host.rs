@@ -165,8 +165,8 @@ impl Module for Session {
         })
     }
 
-    fn review(&mut self, settings: &Value, review: &Value, cluster: &[Value]) -> Outcome<Value> {
-        let cluster = Arc::new(Objects::new(cluster.to_vec()));
+    fn review(&mut self, settings: &Value, review: &Value, cluster: &Objects) -> Outcome<Value> {
+        let cluster = Arc::new(cluster.clone());
         self.policy
             .kubewarden_review(settings, review, cluster)
             .map_err(host_failure)

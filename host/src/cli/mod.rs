@@ -66,6 +66,11 @@ enum Command {
         review: PathBuf,
         #[command(flatten)]
         cluster: ClusterArgs,
+        /// Make the read of the Pod's ServiceAccount fail with this host error, as
+        /// Kubewarden's policy server reports it (e.g. "Callback evaluation failure:
+        /// ApiError: ..."), to see the warning a Pod gets while the API server is down.
+        #[arg(long, value_name = "TEXT")]
+        service_account_error: Option<String>,
         /// Print the changes for people instead of the AdmissionReview JSON.
         #[arg(long)]
         diff: bool,
@@ -359,6 +364,7 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
         Command::Review {
             review: path,
             cluster,
+            service_account_error,
             diff,
         } => review::review(
             loader.wapc()?,
@@ -366,6 +372,7 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
                 review: &path,
                 settings: cluster.settings.as_deref(),
                 service_accounts: &cluster.service_accounts,
+                service_account_error: service_account_error.as_deref(),
                 diff,
             },
         ),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::error::Outcome;
 
 // The WIT records, as the host library maps them.
-pub use awi::{Finding, Subject, Verdict};
+pub use awi::{Finding, Objects, Subject, Verdict};
 
 /// The policy module's functions the commands use. Errors are the module's own messages
 /// (bad input) or a host failure; both end the command with exit 2.
@@ -18,7 +18,7 @@ pub trait Module {
 
     /// Runs the policy on `review` (an AdmissionReview) as Kubewarden would, answering
     /// `kubernetes/get_resource` from `cluster`; returns the AdmissionReview response.
-    fn review(&mut self, settings: &Value, review: &Value, cluster: &[Value]) -> Outcome<Value>;
+    fn review(&mut self, settings: &Value, review: &Value, cluster: &Objects) -> Outcome<Value>;
 
     fn check(&mut self, policy: &str, role_arn: &str, subject: &Subject) -> Outcome<Verdict>;
 

@@ -10,7 +10,7 @@ use super::error::{EXIT_NO, Failure, Outcome};
 use awi_trust::json::type_name;
 
 use super::input::{parse_document, read_document, read_objects, read_text, str_at};
-use super::model::Module;
+use super::model::{Module, Objects};
 use super::trust::Printed;
 
 /// The settings of `--settings` (`{}` when absent), already accepted by the module.
@@ -44,12 +44,12 @@ pub fn load_settings(module: &mut dyn Module, path: Option<&Path>) -> Outcome<Va
 }
 
 /// The objects the cluster "has": every `--service-account` file's documents.
-pub fn load_cluster(paths: &[PathBuf]) -> Outcome<Vec<Value>> {
+pub fn load_cluster(paths: &[PathBuf]) -> Outcome<Objects> {
     let mut objects = Vec::new();
     for path in paths {
         objects.extend(read_objects(path, "--service-account")?);
     }
-    Ok(objects)
+    Ok(Objects::new(objects))
 }
 
 /// Turns the REVIEW file into an AdmissionReview: an AdmissionReview as is, a bare
@@ -118,6 +118,8 @@ pub struct ReviewArgs<'a> {
     pub review: &'a Path,
     pub settings: Option<&'a Path>,
     pub service_accounts: &'a [PathBuf],
+    /// The host error every ServiceAccount read fails with, when set.
+    pub service_account_error: Option<&'a str>,
     pub diff: bool,
 }
 
@@ -125,7 +127,10 @@ pub fn review(module: &mut dyn Module, args: &ReviewArgs) -> Outcome<Printed> {
     let origin = format!("REVIEW {}", args.review.display());
     let text = read_text(args.review, "REVIEW")?;
     let review = as_review(parse_document(&text, &origin)?, &origin)?;
-    let cluster = load_cluster(args.service_accounts)?;
+    let mut cluster = load_cluster(args.service_accounts)?;
+    if let Some(error) = args.service_account_error {
+        cluster.fail_every_read(error);
+    }
     let settings = load_settings(module, args.settings)?;
     let answer = module.review(&settings, &review, &cluster)?;
     let response = answer.get("response").cloned().unwrap_or(Value::Null);
