@@ -1021,22 +1021,27 @@ fn a_slow_serviceaccount_read_ends_in_ignore_not_in_a_rejection() {
         })
         .expect("the PolicyServer sets KUBEWARDEN_POLICY_TIMEOUT");
 
-    let pod = load("examples/pod-policy.yaml");
-    let spec = &pod["spec"];
-    assert_eq!(text(spec, "failurePolicy"), "Ignore");
-    let timeout = spec["timeoutSeconds"].as_u64().expect("timeoutSeconds");
-    assert!((2..=30).contains(&timeout), "{timeout}");
-    // Kubewarden refuses a timeoutEvalSeconds above timeoutSeconds, and one equal to it may
-    // strike first; the server's limit applies instead.
-    assert!(
-        spec.get("timeoutEvalSeconds").is_none(),
-        "the Pod policy must use the PolicyServer's evaluation limit"
-    );
-    // The limit is counted in whole-second ticks, so N ticks may strike after N - 1 seconds.
-    assert!(
-        limit >= timeout + 2,
-        "KUBEWARDEN_POLICY_TIMEOUT {limit} must be at least timeoutSeconds {timeout} + 2"
-    );
+    // Both policies that read ServiceAccounts through the API server.
+    let mut timeout = 0;
+    for file in ["examples/pod-policy.yaml", "examples/workload-policy.yaml"] {
+        let policy = load(file);
+        let spec = &policy["spec"];
+        assert_eq!(text(spec, "failurePolicy"), "Ignore", "{file}");
+        timeout = spec["timeoutSeconds"].as_u64().expect("timeoutSeconds");
+        assert!((2..=30).contains(&timeout), "{file}: {timeout}");
+        // Kubewarden refuses a timeoutEvalSeconds above timeoutSeconds, and one equal to it
+        // may strike first; the server's limit applies instead.
+        assert!(
+            spec.get("timeoutEvalSeconds").is_none(),
+            "{file} must use the PolicyServer's evaluation limit"
+        );
+        // The limit is counted in whole-second ticks, so N ticks may strike after N - 1
+        // seconds.
+        assert!(
+            limit >= timeout + 2,
+            "{file}: KUBEWARDEN_POLICY_TIMEOUT {limit} must be at least timeoutSeconds {timeout} + 2"
+        );
+    }
     // The README states the numbers.
     let readme = read("README.md");
     for needle in [
