@@ -63,14 +63,27 @@ pub fn non_empty(flag: &str, value: &str) -> Outcome<()> {
     Ok(())
 }
 
+/// Reads `--context KEY=VALUE` flags into pairs; which keys may be given is the module's
+/// to say.
+pub fn context_flags(flags: &[String]) -> Outcome<Vec<(String, String)>> {
+    flags
+        .iter()
+        .map(|f| {
+            awi_trust::RequestContext::parse_pair(f)
+                .map_err(|e| Failure::input(format!("--context: {e}")))
+        })
+        .collect()
+}
+
 pub fn check(
     module: &mut dyn Module,
     policy: &str,
     role_arn: &str,
     subject: &Subject,
+    context: &[(String, String)],
     format: Format,
 ) -> Outcome<Printed> {
-    let verdict = module.check(policy, role_arn, subject)?;
+    let verdict = module.check(policy, role_arn, subject, context)?;
     let stdout = match format {
         Format::Json => format!("{}\n", verdict_json(&verdict)),
         Format::Text => verdict_text(&verdict, role_arn, subject),
