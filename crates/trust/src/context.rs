@@ -624,7 +624,8 @@ pub const KEYS: &[Key] = &[
     ),
 ];
 
-/// The provider claim keys, `<provider>:<claim>`: what a ServiceAccount token carries.
+/// The provider claim keys AWS documents for OIDC providers, `<provider>:<claim>`, and what a
+/// ServiceAccount token gives each (lint reports any other claim as `UNKNOWN_OIDC_CLAIM_KEY`).
 /// Documentation: <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif>.
 pub const CLAIMS: &[(&str, Source, &str)] = &[
     (

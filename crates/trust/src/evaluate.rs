@@ -63,7 +63,8 @@ pub struct Verdict {
     /// False when IAM would refuse the document; `allowed` is then false too.
     pub valid_document: bool,
     /// Error findings of an invalid document, or findings about the decision itself
-    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
+    /// (`CONTEXT_DEPENDENT_CONDITION` naming the keys only STS knows, `ISSUER_NOT_HTTPS`);
+    /// [`crate::check`] adds the lint findings of the policy.
     pub findings: Vec<Finding>,
     /// Which statement and condition decided, one sentence each.
     pub explanation: Vec<String>,

@@ -15,9 +15,6 @@ use super::document::{Document, Statement, Version};
 use super::evaluate::WEB_IDENTITY_ACTION;
 use super::finding::{Code, Finding};
 
-/// Claims AWS exposes as condition keys for OIDC providers (reference 2.4).
-pub const KNOWN_CLAIMS: &[&str] = &["sub", "aud", "amr", "azp", "oaud"];
-
 /// The audience IRSA tokens carry by default.
 pub const DEFAULT_AUDIENCE: &str = crate::evaluate::STS_AUDIENCE;
 
@@ -360,7 +357,7 @@ fn condition_key(cx: &StatementCtx, c: &Condition, out: &mut Vec<Finding>) {
                 prefixes.join(", ")
             ),
         ),
-        KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(
+        KeyClass::Claim(claim) if !context::CLAIMS.iter().any(|(c, _, _)| *c == claim) => push(
             Code::UnknownOidcClaimKey,
             format!(
                 "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"

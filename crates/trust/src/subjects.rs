@@ -355,7 +355,7 @@ impl Written {
 
     fn subject(&self, namespace: &str, name: &str) -> bool {
         let subject = format!("system:serviceaccount:{namespace}:{name}");
-        self.0.iter().any(|v| *v == subject)
+        self.0.contains(&subject)
     }
 }
 
