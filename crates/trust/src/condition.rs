@@ -23,7 +23,8 @@ use std::net::IpAddr;
 
 use super::glob::{Glob, Token, eq_ignore_case};
 
-/// Three-valued truth: conditions on request-time keys are neither true nor false offline.
+/// Three-valued truth: a condition that needs a value only STS knows is neither true nor
+/// false offline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tri {
     /// The condition holds.

@@ -194,7 +194,7 @@ impl TrustPolicy {
     }
 
     /// The subjects this policy lets assume `role` on the cluster `issuer` with tokens for
-    /// `audience` (an over-approximation when conditions depend on request-time values;
+    /// `audience` (an over-approximation when conditions depend on values only STS knows;
     /// see [`Admitted::notes`]). An invalid document admits nobody.
     ///
     /// ```
