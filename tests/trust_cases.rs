@@ -43,17 +43,25 @@ fn subject(ns: &str, sa: &str, aud: &str) -> Subject {
 enum Want {
     Allow,
     Deny,
-    /// Not allowed, with a CONTEXT_DEPENDENT_CONDITION finding.
+    /// Not allowed because a value only STS knows is needed, said in the explanation and a
+    /// CONTEXT_DEPENDENT_CONDITION finding.
     Unknown,
 }
 use Want::*;
 
 fn run_decision(rule: &str, policy: &str, role: &str, s: &Subject, want: Want) {
     let v = trust::check(policy, role, s).unwrap_or_else(|e| panic!("{rule}: {e}"));
-    let indeterminate = v
-        .findings
-        .iter()
-        .any(|f| f.code == "CONTEXT_DEPENDENT_CONDITION");
+    // The findings hold lint's CONTEXT_DEPENDENT_CONDITION too; the explanation says whether
+    // the decision itself was left open.
+    let indeterminate = v.explanation.iter().any(|l| l.contains("only STS knows"));
+    assert_eq!(
+        indeterminate,
+        v.findings
+            .iter()
+            .any(|f| f.code == "CONTEXT_DEPENDENT_CONDITION"
+                && f.message.contains("the decision is indeterminate")),
+        "rule: {rule}: {v:#?}"
+    );
     let got = match (v.allowed, indeterminate) {
         (true, _) => Allow,
         (false, true) => Unknown,
@@ -210,7 +218,18 @@ const CONDITION_CASES: &[CondCase] = &[
     ("0.2 aws:SourceIp is request-time -> Indeterminate", r#"{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#, STS, Unknown),
     ("0.2 aws:CurrentTime is request-time -> Indeterminate", r#"{"DateLessThan":{"aws:CurrentTime":"2030-01-01T00:00:00Z"}}"#, STS, Unknown),
     ("2.4 sts:RoleSessionName is request-time -> Indeterminate", r#"{"StringLike":{"sts:RoleSessionName":"ci-*"}}"#, STS, Unknown),
-    ("2.4 aws:FederatedProvider presence undocumented -> Indeterminate", r#"{"StringEquals":{"aws:FederatedProvider":"$PROVIDER"}}"#, STS, Unknown),
+    ("context aws:FederatedProvider is the provider ARN while the trust policy is evaluated", r#"{"StringEquals":{"aws:FederatedProvider":"$PROVIDER"}}"#, STS, Allow),
+    ("context aws:FederatedProvider of another account does not match", r#"{"ArnLike":{"aws:FederatedProvider":"arn:aws:iam::999999999999:oidc-provider/*"}}"#, STS, Deny),
+    ("context session tags come only from the tags claim: Null aws:RequestTag/team holds", r#"{"Null":{"aws:RequestTag/team":"true"}}"#, STS, Allow),
+    ("context an absent session tag fails StringEquals", r#"{"StringEquals":{"aws:RequestTag/team":"payments"}}"#, STS, Deny),
+    ("context ForAllValues on the absent aws:TagKeys holds", r#"{"ForAllValues:StringEquals":{"aws:TagKeys":"team"}}"#, STS, Allow),
+    ("context ForAnyValue on the absent aws:TagKeys fails", r#"{"ForAnyValue:StringEquals":{"aws:TagKeys":"team"}}"#, STS, Deny),
+    ("context no source identity claim: StringNotEquals sts:SourceIdentity holds", r#"{"StringNotEquals":{"sts:SourceIdentity":"alice"}}"#, STS, Allow),
+    ("context IfExists on the absent aws:SourceIdentity holds", r#"{"StringEqualsIfExists":{"aws:SourceIdentity":"alice"}}"#, STS, Allow),
+    ("context an unsigned call has no aws:PrincipalArn", r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/*"}}"#, STS, Deny),
+    ("context Null false on the always-present aws:CurrentTime holds", r#"{"Null":{"aws:CurrentTime":"false"}}"#, STS, Allow),
+    ("context Null true on the always-present sts:RoleSessionName fails", r#"{"Null":{"sts:RoleSessionName":"true"}}"#, STS, Deny),
+    ("context NotIpAddress on aws:SourceIp, which STS may omit, is Indeterminate", r#"{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#, STS, Unknown),
     ("0.2 aws:SecureTransport is request-time", r#"{"Bool":{"aws:SecureTransport":"true"}}"#, STS, Unknown),
     ("0.2 aws:SourceVpce is request-time (key case-insensitive)", r#"{"StringEquals":{"AWS:SOURCEVPCE":"vpce-1"}}"#, STS, Unknown),
     ("0.2 IfExists on a request-time key stays Indeterminate", r#"{"StringEqualsIfExists":{"aws:RequestedRegion":"eu-west-1"}}"#, STS, Unknown),
@@ -421,8 +440,10 @@ fn documents_iam_refuses_are_never_allowed() {
             "rule: {rule}: no {code} in {:#?}",
             v.findings
         );
-        assert!(
-            v.findings.iter().all(|f| f.severity == Severity::Error),
+        // check reports the lint findings too: exactly lint's set.
+        assert_eq!(
+            v.findings,
+            trust::lint(&policy, Some(ROLE), ISSUER).unwrap(),
             "{rule}"
         );
         // The same document without the defect is valid (the case is close).
@@ -432,10 +453,9 @@ fn documents_iam_refuses_are_never_allowed() {
     }
     let ok = doc(&[statement("Allow", FED, WEB, SUB_API)]);
     let v = trust::check(&ok, ROLE, &s).unwrap();
-    assert!(
-        v.allowed && v.valid_document && v.findings.is_empty(),
-        "{v:#?}"
-    );
+    assert!(v.allowed && v.valid_document, "{v:#?}");
+    let codes: Vec<&str> = v.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, ["MISSING_AUD_CONDITION"], "{v:#?}");
 }
 
 fn lint_codes(policy: &str, role: Option<&str>, issuer: &str) -> Vec<&'static str> {
@@ -549,6 +569,26 @@ fn lint_cases() -> Vec<LintCase> {
         ("4.2 ALLOW_NEVER_MATCHES contradictory sub conditions", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"StringLike":{{"$SUB":"system:serviceaccount:web:*"}}}}"#)), r, ISSUER, "ALLOW_NEVER_MATCHES", true),
         ("4.2 SUB_VALUE_MALFORMED pattern that no subject matches", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:Payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", true),
         ("4.2 SUB_VALUE_MALFORMED not for a lowercase pattern", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:*"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", false),
+        // `?` is a wildcard like `*`: it admits names nobody wrote.
+        ("4.2 SUB_WILDCARD_NAMESPACE ? in the namespace", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:pay?:api"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_NAMESPACE", true),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT ? in the name", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:api-?"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_SERVICEACCOUNT", true),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT ? in the name, not the namespace", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:api-?"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_NAMESPACE", false),
+        ("4.2 SUB_WILDCARD_NAMESPACE ? fenced by a Deny to a named subject", doc(&[statement("Allow", FED, WEB, &format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:pay?:api"}},"StringEquals":{{{aud}}}}}"#)), statement("Deny", FED, WEB, r#"{"StringNotEquals":{"$SUB":"system:serviceaccount:pay1:api"}}"#)]), r, ISSUER, "SUB_WILDCARD_NAMESPACE", false),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT not for IgnoreCase of a named subject", cond(&format!(r#"{{"StringEqualsIgnoreCase":{{"$SUB":"system:serviceaccount:payments:API"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_SERVICEACCOUNT", false),
+        // `${*}`, `${?}`, `${$}` are literal characters, not wildcards.
+        ("4.2 SUB_UNRESTRICTED not for an escaped ${*}", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:${{*}}"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_UNRESTRICTED", false),
+        ("4.2 SUB_WILDCARD_SERVICEACCOUNT not for an escaped ${*}", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:${{*}}"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_WILDCARD_SERVICEACCOUNT", false),
+        ("4.2 SUB_VALUE_MALFORMED an escaped ${?} is a literal ?", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:api${{?}}"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", true),
+        ("4.2 SUB_VALUE_MALFORMED an escaped ${$} is a literal $", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api${{$}}",{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", true),
+        ("4.2 ALLOW_NEVER_MATCHES an escaped ${*} matches no ServiceAccount", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:${{*}}"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "ALLOW_NEVER_MATCHES", true),
+        ("4.2 SUB_VALUE_MALFORMED a pattern ending in an escaped $ matches no subject", cond(&format!(r#"{{"StringLike":{{"$SUB":"system:serviceaccount:payments:api-*${{$}}"}},"StringEquals":{{{aud}}}}}"#)), r, ISSUER, "SUB_VALUE_MALFORMED", true),
+        // The request-context model: keys the token never sets are absent, not request-time.
+        ("context CONTEXT_DEPENDENT_CONDITION not for a key the token never sets", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"Null":{{"aws:SourceIdentity":"true"}}}}"#)), r, ISSUER, "CONTEXT_DEPENDENT_CONDITION", false),
+        ("context ALLOW_NEVER_MATCHES a session tag the token never carries", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud},"aws:RequestTag/team":"payments"}}}}"#)), r, ISSUER, "ALLOW_NEVER_MATCHES", true),
+        ("context VACUOUS_CONDITION StringNotEquals on sts:SourceIdentity", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"StringNotEquals":{{"sts:SourceIdentity":"x"}}}}"#)), r, ISSUER, "VACUOUS_CONDITION", true),
+        ("context CONTEXT_DEPENDENT_CONDITION not for Null on an always-present key", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"Null":{{"aws:CurrentTime":"false"}}}}"#)), r, ISSUER, "CONTEXT_DEPENDENT_CONDITION", false),
+        ("context CONTEXT_DEPENDENT_CONDITION sts:RoleSessionName", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"StringLike":{{"sts:RoleSessionName":"app-*"}}}}"#)), r, ISSUER, "CONTEXT_DEPENDENT_CONDITION", true),
+        ("context nothing for aws:FederatedProvider", cond(&format!(r#"{{"StringEquals":{{"$SUB":"system:serviceaccount:payments:api",{aud}}},"ArnEquals":{{"aws:FederatedProvider":"$PROVIDER"}}}}"#)), r, ISSUER, "ANY", false),
     ]
 }
 

@@ -101,10 +101,81 @@ fn cond(request_time: bool) -> impl Strategy<Value = Cond> {
         values: vec!["10.0.0.0/8".into()],
     });
     if request_time {
-        prop_oneof![3 => sub, 2 => aud, 1 => absent, 1 => null, 1 => ip].boxed()
+        prop_oneof![3 => sub, 2 => aud, 1 => absent, 1 => null, 1 => ip, 2 => modelled_key(), 2 => sts_key()]
+            .boxed()
     } else {
-        prop_oneof![3 => sub, 2 => aud, 1 => absent, 1 => null].boxed()
+        prop_oneof![3 => sub, 2 => aud, 1 => absent, 1 => null, 2 => modelled_key()].boxed()
     }
+}
+
+/// Conditions on keys the request-context model decides offline: `aws:FederatedProvider`
+/// (known), keys a ServiceAccount token never sets (absent), and `Null` on a key that is
+/// always present.
+fn modelled_key() -> impl Strategy<Value = Cond> {
+    let op = prop::sample::select(vec![
+        "StringEquals",
+        "StringNotEquals",
+        "StringLike",
+        "StringEqualsIfExists",
+        "ArnLike",
+        "ArnNotEquals",
+        "ForAnyValue:StringEquals",
+        "ForAllValues:StringLike",
+        "Null",
+        "Bool",
+        "NumericLessThan",
+    ]);
+    let key = prop::sample::select(vec![
+        "aws:FederatedProvider",
+        "aws:SourceIdentity",
+        "sts:SourceIdentity",
+        "aws:RequestTag/team",
+        "aws:TagKeys",
+        "sts:TransitiveTagKeys",
+        "aws:PrincipalArn",
+        "aws:MultiFactorAuthPresent",
+    ]);
+    let value = prop::sample::select(vec![
+        "arn:aws:iam::111122223333:oidc-provider/oidc.example.com/abc123",
+        "arn:aws:iam::*:oidc-provider/*",
+        "x",
+        "true",
+        "false",
+        "5",
+    ]);
+    let null_always_present = (
+        prop::sample::select(vec!["aws:CurrentTime", "sts:RoleSessionName"]),
+        any::<bool>(),
+    )
+        .prop_map(|(key, b)| Cond {
+            op: "Null".into(),
+            key: key.into(),
+            values: vec![b.to_string()],
+        });
+    prop_oneof![
+        4 => (op, key, value).prop_map(|(op, key, value)| Cond {
+            op: op.into(),
+            key: key.into(),
+            values: vec![value.into()],
+        }),
+        1 => null_always_present,
+    ]
+}
+
+/// Conditions that need a value only STS knows.
+fn sts_key() -> impl Strategy<Value = Cond> {
+    prop::sample::select(vec![
+        ("StringLike", "sts:RoleSessionName", "app-*"),
+        ("DateLessThan", "aws:CurrentTime", "2030-01-01T00:00:00Z"),
+        ("StringEqualsIfExists", "aws:SourceVpce", "vpce-1"),
+        ("Bool", "aws:SecureTransport", "true"),
+        ("Null", "aws:SourceIp", "false"),
+    ])
+    .prop_map(|(op, key, value)| Cond {
+        op: op.into(),
+        key: key.into(),
+        values: vec![value.into()],
+    })
 }
 
 fn stmt(request_time: bool) -> impl Strategy<Value = Stmt> {

@@ -62,6 +62,15 @@ fn findings(findings: Vec<wit_trust::Finding>) -> Result<Vec<Finding>, Error> {
     findings.into_iter().map(finding).collect()
 }
 
+fn wit_subject(subject: &Subject) -> wit_trust::Subject {
+    wit_trust::Subject {
+        issuer: subject.issuer.clone(),
+        audience: subject.audience.clone(),
+        namespace: subject.namespace.clone(),
+        service_account: subject.service_account.clone(),
+    }
+}
+
 fn verdict(v: wit_trust::Verdict) -> Result<Verdict, Error> {
     Ok(Verdict {
         allowed: v.allowed,
@@ -428,12 +437,7 @@ impl WitInstance {
         role_arn: &str,
         subject: &Subject,
     ) -> Result<Verdict, Error> {
-        let subject = wit_trust::Subject {
-            issuer: subject.issuer.clone(),
-            audience: subject.audience.clone(),
-            namespace: subject.namespace.clone(),
-            service_account: subject.service_account.clone(),
-        };
+        let subject = wit_subject(subject);
         let result = self.bindings.awi_policy_trust().call_check(
             &mut self.store,
             policy,
@@ -441,6 +445,26 @@ impl WitInstance {
             &subject,
         );
         answer("trust.check", result).and_then(verdict)
+    }
+
+    /// `trust.check-in-context`: [`WitInstance::check`] with values for condition keys only
+    /// STS knows (`("aws:SourceIp", "203.0.113.7")`); a multivalued key repeats.
+    pub fn check_in_context(
+        &mut self,
+        policy: &str,
+        role_arn: &str,
+        subject: &Subject,
+        context: &[(String, String)],
+    ) -> Result<Verdict, Error> {
+        let subject = wit_subject(subject);
+        let result = self.bindings.awi_policy_trust().call_check_in_context(
+            &mut self.store,
+            policy,
+            role_arn,
+            &subject,
+            context,
+        );
+        answer("trust.check-in-context", result).and_then(verdict)
     }
 
     /// `trust.lint`: the finding catalogue for `policy` trusted by `issuer`.

@@ -472,6 +472,94 @@ fn trust_check_json_has_the_documented_shape() {
     assert_eq!(json(&r.stdout)["allowed"], false);
 }
 
+/// `check` reports what `lint` reports (the same set), and its exit code still follows the
+/// decision: a policy that admits `api` of every namespace is allowed for payments/api, with
+/// the finding that says so.
+#[test]
+fn trust_check_json_includes_the_lint_findings() {
+    let policy = "host/tests/data/trust-policy-any-namespace.json";
+    let mut args = check_args(policy, "payments");
+    args.extend(["--output", "json"]);
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let checked = json(&r.stdout);
+    assert_eq!(checked["allowed"], true);
+    let lint = run(&[
+        "trust",
+        "lint",
+        "--policy",
+        policy,
+        "--issuer",
+        ISSUER,
+        "--role-arn",
+        ROLE,
+        "-o",
+        "json",
+    ]);
+    let linted = json(&lint.stdout);
+    let linted = linted["findings"].as_array().unwrap();
+    assert!(
+        linted.iter().any(|f| f["code"] == "SUB_WILDCARD_NAMESPACE"),
+        "{linted:?}"
+    );
+    assert_eq!(checked["findings"].as_array().unwrap(), linted);
+
+    // Text output lists them too.
+    let r = run(&check_args(policy, "payments"));
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("SUB_WILDCARD_NAMESPACE"), "{}", r.stdout);
+}
+
+/// A key only STS knows leaves the decision open, says so, and `--context` decides it.
+#[test]
+fn trust_check_context_decides_keys_only_sts_knows() {
+    let policy = "host/tests/data/trust-policy-source-ip.json";
+    let mut args = check_args(policy, "payments");
+    args.extend(["-o", "json"]);
+    let r = run(&args);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v = json(&r.stdout);
+    let why = v["explanation"].to_string();
+    assert!(
+        why.contains("depends on aws:SourceIp, which only STS knows"),
+        "{why}"
+    );
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "CONTEXT_DEPENDENT_CONDITION"),
+        "{v}"
+    );
+
+    let mut inside = args.clone();
+    inside.extend(["--context", "aws:SourceIp=203.0.113.7"]);
+    let r = run(&inside);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(json(&r.stdout)["allowed"], true);
+
+    let mut outside = args.clone();
+    outside.extend(["--context", "AWS:SOURCEIP=198.51.100.1"]);
+    let r = run(&outside);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        !json(&r.stdout)["explanation"]
+            .to_string()
+            .contains("only STS knows")
+    );
+
+    let mut bad = args.clone();
+    bad.extend(["--context", "aws:SourceIp"]);
+    assert_bad_input(&bad, "expected KEY=VALUE");
+    let mut absent = args.clone();
+    absent.extend(["--context", "aws:SourceIdentity=alice"]);
+    assert_bad_input(&absent, "never carries this key");
+    let mut known = args;
+    known.extend(["--context", "oidc.cpln.example/abc123:sub=x"]);
+    assert_bad_input(&known, "comes from the subject");
+}
+
 #[test]
 fn trust_check_bad_input_exits_2() {
     let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");

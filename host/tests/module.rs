@@ -132,6 +132,63 @@ fn wit_errors_are_values_not_traps() {
     );
 }
 
+/// `trust.check` reports the lint findings with the decision, the same set as `trust.lint`;
+/// `trust.check-in-context` decides keys only STS knows and refuses keys it cannot take.
+#[test]
+fn wit_trust_check_reports_lint_findings_and_takes_context() {
+    let mut wit = common::policy().wit_instance().expect("component instance");
+    let role = "arn:aws:iam::111122223333:role/payments-api";
+    let issuer = "https://oidc.cpln.example/abc123";
+    let subject = awi_trust::Subject {
+        issuer: issuer.into(),
+        audience: "sts.amazonaws.com".into(),
+        namespace: "payments".into(),
+        service_account: "api".into(),
+    };
+    let any = std::fs::read_to_string(
+        common::cli::root().join("host/tests/data/trust-policy-any-namespace.json"),
+    )
+    .unwrap();
+    let verdict = wit.check(&any, role, &subject).expect("trust.check");
+    assert!(verdict.allowed);
+    let linted = wit.lint(&any, Some(role), issuer).expect("trust.lint");
+    assert!(
+        linted
+            .iter()
+            .any(|f| f.code == awi_trust::Code::SubWildcardNamespace)
+    );
+    assert_eq!(verdict.findings, linted);
+
+    let ip = std::fs::read_to_string(
+        common::cli::root().join("host/tests/data/trust-policy-source-ip.json"),
+    )
+    .unwrap();
+    let open = wit.check(&ip, role, &subject).expect("trust.check");
+    assert!(!open.allowed);
+    assert!(
+        open.explanation
+            .join(" ")
+            .contains("depends on aws:SourceIp, which only STS knows"),
+        "{:?}",
+        open.explanation
+    );
+    let pair = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    let inside = wit
+        .check_in_context(&ip, role, &subject, &pair("aws:SourceIp", "203.0.113.7"))
+        .expect("trust.check-in-context");
+    assert!(inside.allowed, "{:?}", inside.explanation);
+    let outside = wit
+        .check_in_context(&ip, role, &subject, &pair("aws:SourceIp", "198.51.100.1"))
+        .expect("trust.check-in-context");
+    assert!(!outside.allowed);
+    match wit.check_in_context(&ip, role, &subject, &pair("aws:username", "x")) {
+        Err(awi::Error::Guest { message, .. }) => {
+            assert!(message.contains("never carries this key"), "{message}")
+        }
+        other => panic!("aws:username as context gave {other:?}"),
+    }
+}
+
 /// A Pod whose ServiceAccount does not exist: `get_resource` answers Kubewarden's
 /// not-found text and the Pod is admitted unchanged, never a 500.
 #[test]

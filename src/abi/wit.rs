@@ -143,25 +143,46 @@ fn finding(f: trust::Finding) -> wit_trust::Finding {
     }
 }
 
+/// `trust.check` and `trust.check-in-context`: one decision, two ways to call it.
+fn check(
+    policy: &str,
+    role_arn: &str,
+    subject: wit_trust::Subject,
+    context: &trust::RequestContext,
+) -> Result<wit_trust::Verdict, String> {
+    let subject = trust::Subject {
+        issuer: subject.issuer,
+        audience: subject.audience,
+        namespace: subject.namespace,
+        service_account: subject.service_account,
+    };
+    let verdict =
+        trust::check_in_context(policy, role_arn, &subject, context).map_err(|e| e.to_string())?;
+    Ok(wit_trust::Verdict {
+        allowed: verdict.allowed,
+        valid_document: verdict.valid_document,
+        findings: verdict.findings.into_iter().map(finding).collect(),
+        explanation: verdict.explanation,
+    })
+}
+
 impl wit_trust::Guest for Policy {
     fn check(
         policy: String,
         role_arn: String,
         subject: wit_trust::Subject,
     ) -> Result<wit_trust::Verdict, String> {
-        let subject = trust::Subject {
-            issuer: subject.issuer,
-            audience: subject.audience,
-            namespace: subject.namespace,
-            service_account: subject.service_account,
-        };
-        let verdict = trust::check(&policy, &role_arn, &subject).map_err(|e| e.to_string())?;
-        Ok(wit_trust::Verdict {
-            allowed: verdict.allowed,
-            valid_document: verdict.valid_document,
-            findings: verdict.findings.into_iter().map(finding).collect(),
-            explanation: verdict.explanation,
-        })
+        check(&policy, &role_arn, subject, &trust::RequestContext::new())
+    }
+
+    fn check_in_context(
+        policy: String,
+        role_arn: String,
+        subject: wit_trust::Subject,
+        context: Vec<(String, String)>,
+    ) -> Result<wit_trust::Verdict, String> {
+        let context = trust::RequestContext::from_pairs(context).map_err(|e| e.to_string())?;
+        check(&policy, &role_arn, subject, &context)
     }
 
     fn lint(

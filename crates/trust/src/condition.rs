@@ -15,14 +15,16 @@
 //!   variable whose key is absent has no value (positive operators do not match it, negated
 //!   ones do).
 //!
-//! A key whose value exists at request time but cannot be known at admission time
-//! ([`is_request_time_key`]) makes the condition [`Tri::Unknown`].
+//! A key whose value only STS knows ([`crate::context`]) makes the condition
+//! [`Tri::Unknown`] unless IAM's rules decide it anyway: `Null` on a key that is always
+//! present is decided.
 
 use std::net::IpAddr;
 
 use super::glob::{Glob, Token, eq_ignore_case};
 
-/// Three-valued truth: conditions on request-time keys are neither true nor false offline.
+/// Three-valued truth: a condition that needs a value only STS knows is neither true nor
+/// false offline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tri {
     /// The condition holds.
@@ -69,67 +71,20 @@ impl Tri {
 pub enum KeyValue<'a> {
     /// The key is in the request with this (single) value.
     Present(&'a str),
+    /// The key is in the request with these values (a multivalued key given as context).
+    Many(&'a [String]),
     /// The key is never in this request.
     Absent,
-    /// The key is in the request, but its value is only known at request time.
+    /// The key is in the request, but only STS knows its value.
     Unknown,
+    /// Only STS knows whether the key is in the request, and its value.
+    Undetermined,
 }
 
 /// Where condition keys are looked up; `key_lower` is already lowercased.
 pub trait Context {
     /// The value of the (lowercased) condition key in this request.
     fn lookup(&self, key_lower: &str) -> KeyValue<'_>;
-}
-
-/// Keys whose values exist in an `AssumeRoleWithWebIdentity` request but are unknowable at
-/// admission time (lowercase). Conditions on them are Indeterminate. Keys that describe the
-/// caller's IAM identity (`aws:username`, `aws:PrincipalTag/...`) are absent instead: a
-/// web-identity caller has no IAM identity (reference 1.2, 2.4).
-const REQUEST_TIME_KEYS: &[&str] = &[
-    "aws:sourceip",
-    "aws:currenttime",
-    "aws:epochtime",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourcevpcarn",
-    "aws:vpcsourceip",
-    "aws:requestedregion",
-    "aws:tokenissuetime",
-    "aws:multifactorauthpresent",
-    "aws:multifactorauthage",
-    "aws:securetransport",
-    "aws:useragent",
-    "aws:referer",
-    "aws:federatedprovider",
-    "aws:viaawsservice",
-    "aws:calledvia",
-    "aws:calledviafirst",
-    "aws:calledvialast",
-    "aws:sourceidentity",
-    "aws:tagkeys",
-    "aws:resourceaccount",
-    "aws:resourceorgid",
-    "aws:resourceorgpaths",
-    "sts:rolesessionname",
-    "sts:sourceidentity",
-    "sts:transitivetagkeys",
-];
-
-/// Key prefixes with the same property (tags of the request and of the role).
-const REQUEST_TIME_PREFIXES: &[&str] = &[
-    "aws:requesttag/",
-    "aws:resourcetag/",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-];
-
-/// Whether a condition key (any case) is only known at request time.
-pub fn is_request_time_key(key: &str) -> bool {
-    let lower = key.to_ascii_lowercase();
-    REQUEST_TIME_KEYS
-        .iter()
-        .any(|k| k.eq_ignore_ascii_case(&lower))
-        || REQUEST_TIME_PREFIXES.iter().any(|p| lower.starts_with(p))
 }
 
 /// Comparison of typed operators.
@@ -523,9 +478,9 @@ impl Condition {
                 None => {}
             }
             let present = match looked {
-                KeyValue::Present(_) => true,
+                KeyValue::Present(_) | KeyValue::Many(_) | KeyValue::Unknown => true,
                 KeyValue::Absent => false,
-                KeyValue::Unknown => return Tri::Unknown,
+                KeyValue::Undetermined => return Tri::Unknown,
             };
             let any = self.values.iter().any(|v| match parse_bool(&v.text) {
                 Some(want_absent) => want_absent != present,
@@ -534,10 +489,27 @@ impl Condition {
             return Tri::from_bool(any);
         }
         match looked {
-            KeyValue::Unknown => Tri::Unknown,
+            KeyValue::Unknown | KeyValue::Undetermined => Tri::Unknown,
             KeyValue::Absent => Tri::from_bool(self.operator.on_absent_key().unwrap_or(false)),
             // One present value: plain, ForAnyValue and ForAllValues agree (reference 2.4).
             KeyValue::Present(r) => self.evaluate_value(r, ctx),
+            KeyValue::Many(values) => self.evaluate_values(values, ctx),
+        }
+    }
+
+    /// Several request values: `ForAnyValue` needs one to satisfy the operator,
+    /// `ForAllValues` every one. AWS requires a set operator on a multivalued key and does
+    /// not document a plain operator over several values, so that is left undecided.
+    fn evaluate_values(&self, values: &[String], ctx: &dyn Context) -> Tri {
+        match (self.operator.set, values) {
+            (_, [one]) => self.evaluate_value(one, ctx),
+            (Some(SetOp::ForAnyValue), _) => values
+                .iter()
+                .fold(Tri::False, |acc, r| acc.or(self.evaluate_value(r, ctx))),
+            (Some(SetOp::ForAllValues), _) => values
+                .iter()
+                .fold(Tri::True, |acc, r| acc.and(self.evaluate_value(r, ctx))),
+            (None, _) => Tri::Unknown,
         }
     }
 
@@ -676,7 +648,10 @@ fn resolve(pieces: &[Piece], ctx: &dyn Context) -> Resolved {
                     Some(d) => parts.push((d.clone(), false)),
                     None => return Resolved::NoValue,
                 },
-                KeyValue::Unknown => return Resolved::Unknown,
+                // Multivalued keys cannot be variables; a value only STS knows is unknown.
+                KeyValue::Many(_) | KeyValue::Unknown | KeyValue::Undetermined => {
+                    return Resolved::Unknown;
+                }
             },
         }
     }
@@ -869,15 +844,5 @@ mod tests {
         assert_eq!(p[3], Piece::Escaped('*'));
         assert!(matches!(&p[4], Piece::Variable { default: Some(d), .. } if d == "d"));
         assert_eq!(parse_variables("plain"), None);
-    }
-
-    #[test]
-    fn request_time_keys() {
-        assert!(is_request_time_key("aws:SourceIp"));
-        assert!(is_request_time_key("AWS:SOURCEIP"));
-        assert!(is_request_time_key("aws:RequestTag/team"));
-        assert!(is_request_time_key("sts:RoleSessionName"));
-        assert!(!is_request_time_key("aws:username"));
-        assert!(!is_request_time_key("oidc.example.com:sub"));
     }
 }

@@ -6,15 +6,17 @@
 //! - keys `<prefix>:sub` = `system:serviceaccount:<ns>:<sa>` and `<prefix>:aud` = the
 //!   audience (a one-element set), where the prefix is the issuer minus `https://`, path and
 //!   trailing slash included (reference 2.4); every other claim key is absent;
-//! - request-time keys ([`super::condition::is_request_time_key`]) are unknown.
+//! - every other key as [`super::context`] models it: `aws:FederatedProvider` is the
+//!   principal, keys only STS knows take the caller's [`RequestContext`] values or stay
+//!   unknown, all others are absent.
 //!
 //! Deny wins over Allow; an Indeterminate statement makes the decision Indeterminate, which
-//! is reported as `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
+//! is reported as `CONTEXT_DEPENDENT_CONDITION` naming the keys only STS knows, and decided
+//! as not allowed.
 
 use super::arn::{RoleArn, issuer_key_prefix};
-use super::condition::{
-    BaseOp, Condition, Context, KeyValue, Kind, Tri, is_request_time_key, parse_bool,
-};
+use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Tri, parse_bool};
+use super::context::{self, Class, Known, RequestContext, Source};
 use super::document::{Document, Statement};
 use super::finding::{Code, Finding};
 use serde::{Deserialize, Serialize};
@@ -61,7 +63,8 @@ pub struct Verdict {
     /// False when IAM would refuse the document; `allowed` is then false too.
     pub valid_document: bool,
     /// Error findings of an invalid document, or findings about the decision itself
-    /// (`CONTEXT_DEPENDENT_CONDITION`, `ISSUER_NOT_HTTPS`). Lint findings come from `lint`.
+    /// (`CONTEXT_DEPENDENT_CONDITION` naming the keys only STS knows, `ISSUER_NOT_HTTPS`);
+    /// [`crate::check`] adds the lint findings of the policy.
     pub findings: Vec<Finding>,
     /// Which statement and condition decided, one sentence each.
     pub explanation: Vec<String>,
@@ -79,6 +82,8 @@ pub struct Request<'a> {
     pub sub: String,
     /// The token audience, the value of `<prefix>:aud`.
     pub aud: &'a str,
+    /// Values the caller supplied for keys only STS knows.
+    pub supplied: &'a RequestContext,
 }
 
 impl<'a> Request<'a> {
@@ -89,6 +94,7 @@ impl<'a> Request<'a> {
         namespace: &str,
         service_account: &str,
         audience: &'a str,
+        supplied: &'a RequestContext,
     ) -> Request<'a> {
         let prefix = issuer_key_prefix(issuer);
         Request {
@@ -97,7 +103,13 @@ impl<'a> Request<'a> {
             prefix_lower: prefix.to_lowercase(),
             sub: format!("system:serviceaccount:{namespace}:{service_account}"),
             aud: audience,
+            supplied,
         }
+    }
+
+    /// What the key is in this request ([`context::classify`]).
+    pub fn class<'k>(&self, key_lower: &'k str) -> Class<'k> {
+        context::classify(key_lower, &[self.prefix_lower.as_str()])
     }
 
     /// Which claim of this cluster's provider a key names (`sub`, `aud`, `sbu`...), if any.
@@ -110,13 +122,30 @@ impl<'a> Request<'a> {
 
 impl Context for Request<'_> {
     fn lookup(&self, key_lower: &str) -> KeyValue<'_> {
-        match self.claim(key_lower) {
-            Some("sub") => KeyValue::Present(&self.sub),
-            Some("aud") => KeyValue::Present(self.aud),
-            Some(_) => KeyValue::Absent,
-            None if is_request_time_key(key_lower) => KeyValue::Unknown,
-            None => KeyValue::Absent,
+        match self.class(key_lower).source() {
+            Source::Known(Known::Sub) => KeyValue::Present(&self.sub),
+            Source::Known(Known::Aud) => KeyValue::Present(self.aud),
+            Source::Known(Known::FederatedProvider) => KeyValue::Present(&self.principal),
+            Source::Absent => KeyValue::Absent,
+            Source::Sts | Source::StsMaybe => {
+                supplied_or(self.supplied, key_lower, self.class(key_lower).source())
+            }
         }
+    }
+}
+
+/// A supplied value of a key only STS knows, else unknown (or undetermined when STS also
+/// decides whether the key is there).
+pub fn supplied_or<'c>(
+    supplied: &'c RequestContext,
+    key_lower: &str,
+    source: Source,
+) -> KeyValue<'c> {
+    match supplied.get(key_lower) {
+        Some([one]) => KeyValue::Present(one),
+        Some(values) if !values.is_empty() => KeyValue::Many(values),
+        _ if source == Source::Sts => KeyValue::Unknown,
+        _ => KeyValue::Undetermined,
     }
 }
 
@@ -150,7 +179,7 @@ fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
             reason,
         };
     }
-    let mut unknown = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
     for cond in &st.conditions {
         match cond.evaluate(req) {
             Tri::True => {}
@@ -160,14 +189,25 @@ fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
                     reason: describe_false(&label, cond, req),
                 };
             }
-            Tri::Unknown => unknown.push(format!("{} {}", cond.operator_text, cond.key)),
+            Tri::Unknown => {
+                for key in unknown_keys(cond, req) {
+                    if !unknown.contains(&key) {
+                        unknown.push(key);
+                    }
+                }
+            }
         }
     }
     if !unknown.is_empty() {
+        let them = if unknown.len() == 1 {
+            "its value"
+        } else {
+            "their values"
+        };
         return StatementResult {
             applies: Tri::Unknown,
             reason: format!(
-                "{label} depends on request-time values ({}) that are unknown at admission",
+                "{label} depends on {}, which only STS knows (give {them} as request context to decide)",
                 unknown.join(", ")
             ),
         };
@@ -186,6 +226,35 @@ fn evaluate_statement(st: &Statement, req: &Request) -> StatementResult {
         applies: Tri::True,
         reason: held,
     }
+}
+
+/// The keys only STS knows that leave `cond` undecided: its own key, or the variables of its
+/// values.
+fn unknown_keys(cond: &Condition, req: &Request) -> Vec<String> {
+    let undecided = |k: &str| {
+        matches!(
+            req.lookup(&k.to_ascii_lowercase()),
+            KeyValue::Unknown | KeyValue::Undetermined | KeyValue::Many(_)
+        )
+    };
+    let mut keys = Vec::new();
+    if undecided(&cond.key) {
+        keys.push(cond.key.clone());
+    }
+    for v in &cond.values {
+        for p in v.pieces.iter().flatten() {
+            if let super::condition::Piece::Variable { key, .. } = p
+                && undecided(key)
+                && !keys.contains(key)
+            {
+                keys.push(key.clone());
+            }
+        }
+    }
+    if keys.is_empty() {
+        keys.push(cond.key.clone());
+    }
+    keys
 }
 
 fn principal_mismatch(st: &Statement, req: &Request) -> String {
@@ -276,9 +345,30 @@ fn describe_false(label: &str, cond: &Condition, req: &Request) -> String {
             _ => format!("{head} is false for {r} (policy values: {shown})"),
         },
         _ => format!(
-            "{head} is false: the request has no key {} (a web-identity request from this cluster carries only {}:sub and {}:aud)",
-            cond.key, req.prefix, req.prefix
+            "{head} is false: the request has no key {} ({})",
+            cond.key,
+            absent_reason(req.class(&cond.key_lower), req.prefix)
         ),
+    }
+}
+
+/// Why a web-identity request from this cluster does not carry a key.
+fn absent_reason(class: Class, prefix: &str) -> String {
+    match class {
+        Class::Key(k) => k.why.to_string(),
+        Class::Claim(claim) => context::CLAIMS
+            .iter()
+            .find(|(c, _, _)| *c == claim)
+            .map(|(_, _, why)| why.to_string())
+            .unwrap_or_else(|| {
+                format!("AWS exposes only {prefix}:sub and {prefix}:aud of a ServiceAccount token")
+            }),
+        Class::OtherProvider => format!(
+            "it names another provider; a request from this cluster carries {prefix}:sub and {prefix}:aud"
+        ),
+        Class::Unlisted => {
+            "neither IAM nor STS lists it for sts:AssumeRoleWithWebIdentity".to_string()
+        }
     }
 }
 
@@ -289,6 +379,7 @@ pub fn decide(
     doc_findings: &[Finding],
     role: &RoleArn,
     subject: &Subject,
+    supplied: &RequestContext,
 ) -> Verdict {
     let mut verdict = Verdict {
         allowed: false,
@@ -334,6 +425,7 @@ pub fn decide(
         &subject.namespace,
         &subject.service_account,
         &subject.audience,
+        supplied,
     );
 
     let mut allow_true: Option<(&Statement, String)> = None;
@@ -383,7 +475,7 @@ pub fn decide(
                 .push(format!("{} allows {sub}: {why}", st.label()));
         } else {
             verdict.explanation.push(format!(
-                "{} allows {sub} ({why}), but a Deny may apply at request time; treated as not allowed",
+                "{} allows {sub} ({why}), but a Deny may apply depending on values only STS knows; treated as not allowed",
                 st.label()
             ));
             for d in &deny_unknown {

@@ -183,8 +183,8 @@ pub enum Code {
     /// `VARIABLE_NOT_SUPPORTED_IN_VERSION` (medium): `${...}` under 2008-10-17 or no `Version` is
     /// literal.
     VariableNotSupportedInVersion,
-    /// `CONTEXT_DEPENDENT_CONDITION` (medium): the decision depends on request-time keys, so it is
-    /// Indeterminate.
+    /// `CONTEXT_DEPENDENT_CONDITION` (medium): the decision depends on keys only STS knows, so
+    /// it is Indeterminate.
     ContextDependentCondition,
     /// `ACTION_WILDCARD` (low): `sts:*`, `*` or `sts:AssumeRoleWith*`, broader than needed.
     ActionWildcard,

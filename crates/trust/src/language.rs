@@ -237,20 +237,35 @@ impl Language {
     /// IAM has no escape for `*`/`?` other than the policy variables `${*}`/`${?}`; resolving
     /// variables is the caller's job (build those parts with [`Language::literal`]).
     pub fn glob(pattern: &str) -> Result<Self, LanguageError> {
+        Self::from_glob(&crate::glob::Glob::new(pattern), pattern)
+    }
+
+    /// The strings a compiled [`Glob`](crate::glob::Glob) matches: a pattern whose literal
+    /// `*`/`?` came from `${*}`/`${?}` escapes or variables keeps them literal. `shown` names
+    /// the pattern in errors.
+    pub fn from_glob(glob: &crate::glob::Glob, shown: &str) -> Result<Self, LanguageError> {
+        use crate::glob::Token;
         let mut toks: Vec<Tok> = Vec::new();
-        for c in pattern.chars() {
-            match c {
+        for t in glob.tokens() {
+            match t {
                 // Consecutive stars are one star; this also keeps the closure a single pass.
-                '*' if matches!(toks.last(), Some(Tok::Star)) => {}
-                '*' => toks.push(Tok::Star),
-                '?' => toks.push(Tok::Any),
-                c => toks.push(Tok::Lit(c)),
+                Token::Run if matches!(toks.last(), Some(Tok::Star)) => {}
+                Token::Run => toks.push(Tok::Star),
+                Token::One => toks.push(Tok::Any),
+                Token::Char(c) => toks.push(Tok::Lit(*c)),
             }
         }
-        if toks.iter().all(|t| matches!(t, Tok::Lit(_))) {
-            return Ok(Self::literal(pattern));
+        if let Some(text) = toks
+            .iter()
+            .map(|t| match t {
+                Tok::Lit(c) => Some(*c),
+                _ => None,
+            })
+            .collect::<Option<String>>()
+        {
+            return Ok(Self::literal(&text));
         }
-        determinise_glob(&toks, pattern)
+        determinise_glob(&toks, shown)
     }
 
     /// Strings in `self` or `other`.

@@ -20,9 +20,12 @@
 //! the admitted `sub` set with the automata of [`language`], [`render`](mod@render) fills templates.
 //! A document IAM would refuse is never allowed.
 //!
-//! Decisions are three-valued inside: a condition on a request-time key (`aws:SourceIp`,
-//! `aws:CurrentTime`, `sts:RoleSessionName`, ...) is Indeterminate, reported as
-//! `CONTEXT_DEPENDENT_CONDITION` and decided as not allowed.
+//! Every condition key is modelled in [`context`]: known (`sub`, `aud`,
+//! `aws:FederatedProvider`), known only to STS (`aws:SourceIp`, `aws:CurrentTime`,
+//! `sts:RoleSessionName`, ...) or absent. Decisions are three-valued inside: a condition that
+//! needs a value only STS knows, and that IAM's rules do not decide anyway, is Indeterminate,
+//! reported as `CONTEXT_DEPENDENT_CONDITION` naming the key and decided as not allowed; a
+//! caller who knows the value supplies it as a [`RequestContext`].
 //!
 //! ```
 //! use awi_trust::{check, Subject};
@@ -61,6 +64,7 @@ pub mod k8s;
 pub mod arn;
 pub mod classify;
 pub mod condition;
+pub mod context;
 pub mod document;
 pub mod error;
 pub mod evaluate;
@@ -75,6 +79,7 @@ pub mod subjects;
 use serde_json::Value;
 
 pub use arn::{ArnError, OidcProviderArn, RoleArn};
+pub use context::{ContextError, RequestContext};
 pub use document::Document;
 pub use error::TrustError;
 pub use evaluate::{STS_AUDIENCE, Subject, Verdict};
@@ -143,9 +148,20 @@ impl TrustPolicy {
         &self.findings
     }
 
-    /// Decides whether `subject` may assume `role`, as STS would.
+    /// Decides whether `subject` may assume `role`, as STS would; keys only STS knows stay
+    /// undecided.
     pub fn decide(&self, role: &RoleArn, subject: &Subject) -> Verdict {
-        evaluate::decide(&self.document, &self.findings, role, subject)
+        self.decide_in(role, subject, &RequestContext::new())
+    }
+
+    /// [`TrustPolicy::decide`] with values for keys only STS knows.
+    pub fn decide_in(
+        &self,
+        role: &RoleArn,
+        subject: &Subject,
+        context: &RequestContext,
+    ) -> Verdict {
+        evaluate::decide(&self.document, &self.findings, role, subject, context)
     }
 
     /// Every finding of the catalogue for this policy trusted by the cluster `issuer`, sorted
@@ -178,7 +194,7 @@ impl TrustPolicy {
     }
 
     /// The subjects this policy lets assume `role` on the cluster `issuer` with tokens for
-    /// `audience` (an over-approximation when conditions depend on request-time values;
+    /// `audience` (an over-approximation when conditions depend on values only STS knows;
     /// see [`Admitted::notes`]). An invalid document admits nobody.
     ///
     /// ```
@@ -219,16 +235,31 @@ fn unreadable(message: String) -> Finding {
     )
 }
 
-/// Decides whether `subject` may assume the role `role_arn` under `policy`.
+/// Decides whether `subject` may assume the role `role_arn` under `policy`, and reports the
+/// lint findings of the policy for the subject's cluster with the decision's own.
 ///
 /// `Err` only for a malformed role ARN or a namespace / ServiceAccount name Kubernetes would
 /// refuse (such a subject cannot exist); an invalid or unreadable document gives
 /// `Ok` with `allowed: false`, `valid_document: false` and the error findings.
 pub fn check(policy: &str, role_arn: &str, subject: &Subject) -> Result<Verdict, TrustError> {
+    check_in_context(policy, role_arn, subject, &RequestContext::new())
+}
+
+/// [`check`] with values for keys only STS knows (`aws:SourceIp`, `sts:RoleSessionName`...).
+pub fn check_in_context(
+    policy: &str,
+    role_arn: &str,
+    subject: &Subject,
+    context: &RequestContext,
+) -> Result<Verdict, TrustError> {
     let role = RoleArn::parse(role_arn)?;
     check_names(&subject.namespace, &subject.service_account)?;
     match TrustPolicy::parse(policy) {
-        Ok((p, _)) => Ok(p.decide(&role, subject)),
+        Ok((p, _)) => {
+            let mut verdict = p.decide_in(&role, subject, context);
+            with_lint(&mut verdict, p.lint(Some(&role), &subject.issuer));
+            Ok(verdict)
+        }
         Err(TrustError::Unreadable(message)) => {
             let f = unreadable(message);
             Ok(Verdict {
@@ -243,6 +274,21 @@ pub fn check(policy: &str, role_arn: &str, subject: &Subject) -> Result<Verdict,
         }
         Err(e) => Err(e),
     }
+}
+
+/// Adds the lint findings to a verdict: each finding the decision did not already report
+/// (same code on the same statement), then sorted like `lint`'s.
+fn with_lint(verdict: &mut Verdict, lint: Vec<Finding>) {
+    let decided: Vec<(Code, Option<u32>)> = verdict
+        .findings
+        .iter()
+        .map(|f| (f.code, f.statement))
+        .collect();
+    verdict.findings.extend(
+        lint.into_iter()
+            .filter(|f| !decided.contains(&(f.code, f.statement))),
+    );
+    finding::sort_findings(&mut verdict.findings);
 }
 
 /// The findings for `policy` trusted by the cluster `issuer`; `role_arn` may be `None` or

@@ -8,14 +8,12 @@
 
 use super::arn::{RoleArn, issuer_key_prefix};
 use super::condition::{
-    BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool,
+    BaseOp, CondValue, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, parse_bool,
 };
+use super::context::{self, Class, Source};
 use super::document::{Document, Statement, Version};
 use super::evaluate::WEB_IDENTITY_ACTION;
 use super::finding::{Code, Finding};
-
-/// Claims AWS exposes as condition keys for OIDC providers (reference 2.4).
-pub const KNOWN_CLAIMS: &[&str] = &["sub", "aud", "amr", "azp", "oaud"];
 
 /// The audience IRSA tokens carry by default.
 pub const DEFAULT_AUDIENCE: &str = crate::evaluate::STS_AUDIENCE;
@@ -39,9 +37,12 @@ pub enum KeyClass<'a> {
     Claim(&'a str),
     /// Looks like an OIDC claim key of another provider (its prefix has `.` or `/`).
     OtherProvider,
-    /// Only known at request time (`aws:SourceIp`, ...).
+    /// Only STS knows the value (`aws:SourceIp`, `sts:RoleSessionName`, ...).
     RequestTime,
-    /// A service key that a web-identity request never carries (`aws:username`, ...).
+    /// Present with a value known offline (`aws:FederatedProvider`).
+    Known,
+    /// A key that a web-identity request made with a ServiceAccount token never carries
+    /// (`aws:username`, `aws:RequestTag/...`, ...).
     Absent,
 }
 
@@ -58,23 +59,18 @@ pub fn provider_prefixes(st: &Statement, issuer: &str) -> Vec<String> {
     }
 }
 
-/// Classifies `key_lower` against `prefixes` (lowercased).
+/// Classifies `key_lower` against `prefixes` (lowercased) with the request model of
+/// [`context`].
 pub fn classify_key<'a>(key_lower: &'a str, prefixes: &[String]) -> KeyClass<'a> {
-    if let Some((prefix, claim)) = key_lower.rsplit_once(':') {
-        if prefixes.iter().any(|p| p == prefix) {
-            return KeyClass::Claim(claim);
-        }
-        if is_request_time_key(key_lower) {
-            return KeyClass::RequestTime;
-        }
-        if prefix.contains(['.', '/']) {
-            return KeyClass::OtherProvider;
-        }
-    }
-    if is_request_time_key(key_lower) {
-        KeyClass::RequestTime
-    } else {
-        KeyClass::Absent
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    match context::classify(key_lower, &prefixes) {
+        Class::Claim(claim) => KeyClass::Claim(claim),
+        Class::OtherProvider => KeyClass::OtherProvider,
+        class => match class.source() {
+            Source::Sts | Source::StsMaybe => KeyClass::RequestTime,
+            Source::Known(_) => KeyClass::Known,
+            Source::Absent => KeyClass::Absent,
+        },
     }
 }
 
@@ -361,24 +357,30 @@ fn condition_key(cx: &StatementCtx, c: &Condition, out: &mut Vec<Finding>) {
                 prefixes.join(", ")
             ),
         ),
-        KeyClass::Claim(claim) if !KNOWN_CLAIMS.contains(&claim) => push(
+        KeyClass::Claim(claim) if !context::CLAIMS.iter().any(|(c, _, _)| *c == claim) => push(
             Code::UnknownOidcClaimKey,
             format!(
                 "{at}: condition {op} {key}: {claim:?} is not a claim AWS exposes as a key (only sub and aud for Kubernetes tokens); the key is always absent"
             ),
         ),
-        KeyClass::RequestTime => push(
-            Code::ContextDependentCondition,
-            format!(
-                "{at}: condition {op} {key} depends on a request-time value; admission cannot decide it"
-            ),
-        ),
+        // Null on a key that is always there is decided without its value.
+        KeyClass::RequestTime
+            if !(c.operator.base == BaseOp::Null
+                && context::find(&c.key_lower).map(|k| k.source) == Some(Source::Sts)) =>
+        {
+            push(
+                Code::ContextDependentCondition,
+                format!(
+                    "{at}: condition {op} {key} depends on a value only STS knows; admission cannot decide it"
+                ),
+            )
+        }
         _ => {}
     }
     let never_present = match class {
         KeyClass::Claim(claim) => claim != "sub" && claim != "aud",
         KeyClass::OtherProvider | KeyClass::Absent => true,
-        KeyClass::RequestTime => false,
+        KeyClass::RequestTime | KeyClass::Known => false,
     };
     if !oidc.is_empty() && never_present && true_when_absent(c) {
         push(
@@ -513,7 +515,7 @@ fn condition_pins(
         if matches!(c.operator.base.kind(), Kind::String { .. }) && !c.operator.is_negated() {
             for v in &c.values {
                 if placeholder_in(&v.text).is_none()
-                    && let Some(why) = malformed_sub(c, &v.text)
+                    && let Some(why) = malformed_sub(c, v)
                 {
                     push(
                         Code::SubValueMalformed,
@@ -542,23 +544,45 @@ fn literal_text(pieces: Option<&[Piece]>, text: &str) -> String {
     }
 }
 
+/// The value with its escapes resolved to the characters they stand for (variables kept as
+/// written).
+fn unescaped(v: &CondValue) -> String {
+    match &v.pieces {
+        None => v.text.clone(),
+        Some(pieces) => pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.clone(),
+                Piece::Escaped(c) => c.to_string(),
+                Piece::Variable { key, default, .. } => match default {
+                    Some(d) => format!("${{{key}, '{d}'}}"),
+                    None => format!("${{{key}}}"),
+                },
+            })
+            .collect(),
+    }
+}
+
 /// The template placeholder in `text`, if any.
 pub fn placeholder_in(text: &str) -> Option<&'static str> {
     PLACEHOLDERS.iter().copied().find(|p| text.contains(p))
 }
 
 /// Why a literal `sub` value (or a wildcard-free pattern) cannot be a ServiceAccount subject.
-fn malformed_sub(c: &Condition, value: &str) -> Option<String> {
+/// `${*}`, `${?}` and `${$}` are the literal characters; only `*` and `?` of the policy text
+/// are wildcards.
+fn malformed_sub(c: &Condition, v: &CondValue) -> Option<String> {
     let Kind::String { like, ignore_case } = c.operator.base.kind() else {
         return None;
     };
-    if like && value.contains(['*', '?']) {
+    if like && literal_text(v.pieces.as_deref(), &v.text).contains(['*', '?']) {
         return None;
     }
+    let value = unescaped(v);
     let v = if ignore_case {
         value.to_lowercase()
     } else {
-        value.to_string()
+        value
     };
     let Some(rest) = v.strip_prefix("system:serviceaccount:") else {
         return Some(

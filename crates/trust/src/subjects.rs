@@ -9,19 +9,19 @@
 //! make a wildcard Allow safe.
 //!
 //! The set over-approximates soundly ("who *may* assume"): a condition that cannot be decided
-//! offline (request-time keys, a variable naming `sub` itself, an escaped wildcard inside a
-//! `StringLike` pattern) counts as true in an Allow and as false in a Deny. Each such
+//! offline (keys only STS knows, a variable naming `sub` itself) counts as true in an Allow
+//! and as false in a Deny. Each such
 //! approximation is recorded as a note. On policies without them the set is exact, which the
 //! property tests check against [`super::evaluate`].
 
 use super::arn::{RoleArn, issuer_key_prefix};
 use super::classify::{Scope, SubjectSet, classify};
-use super::condition::{
-    BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, is_request_time_key, parse_bool,
-};
+use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, parse_bool};
+use super::context::{self, Known, RequestContext, Source};
 use super::document::{Document, Statement};
 use super::evaluate::WEB_IDENTITY_ACTION;
 use super::finding::{Code, Finding};
+use super::glob::{Glob, Token};
 use super::language::{Language, LanguageError};
 
 /// Which statements apply: the exact provider ARN of the role's account, or (when the role is
@@ -76,15 +76,22 @@ impl<'a> Target<'a> {
     }
 }
 
-/// Lookups for everything but `sub`, whose value is the variable of the analysis.
+/// Lookups for everything but `sub`, whose value is the variable of the analysis; the rest
+/// as [`context`] models the request, with no supplied values.
 impl Context for Target<'_> {
     fn lookup(&self, key_lower: &str) -> KeyValue<'_> {
-        match self.claim(key_lower) {
-            Some("sub") => KeyValue::Unknown,
-            Some("aud") => self.audience.map_or(KeyValue::Unknown, KeyValue::Present),
-            Some(_) => KeyValue::Absent,
-            None if is_request_time_key(key_lower) => KeyValue::Unknown,
-            None => KeyValue::Absent,
+        const NONE: &RequestContext = &RequestContext::EMPTY;
+        match context::classify(key_lower, &[self.prefix_lower.as_str()]).source() {
+            Source::Known(Known::Sub) => KeyValue::Unknown,
+            Source::Known(Known::Aud) => self.audience.map_or(KeyValue::Unknown, KeyValue::Present),
+            Source::Known(Known::FederatedProvider) => match &self.principal {
+                Principal::Exact(arn) => KeyValue::Present(arn),
+                Principal::AnyAccount => KeyValue::Unknown,
+            },
+            Source::Absent => KeyValue::Absent,
+            source @ (Source::Sts | Source::StsMaybe) => {
+                super::evaluate::supplied_or(NONE, key_lower, source)
+            }
         }
     }
 }
@@ -196,7 +203,7 @@ fn statement_language(
                 Tri::False => return Ok(Language::nothing()),
                 Tri::Unknown => {
                     notes.push(format!(
-                        "{label} condition {} {} depends on request-time values; counted as {}",
+                        "{label} condition {} {} depends on values only STS knows; counted as {}",
                         c.operator_text,
                         c.key,
                         if allow { "admitting" } else { "not denying" }
@@ -233,37 +240,41 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
     // One present value: IfExists and the set qualifiers change nothing (reference 2.4).
     let mut positive = Language::nothing();
     for v in &c.values {
-        let text = match &v.pieces {
-            None => Some((v.text.clone(), false)),
+        let glob = match &v.pieces {
+            None => Glob::new(&v.text),
             Some(pieces) => match resolve(pieces, target) {
                 Resolved::Unknown => return Ok(None),
-                Resolved::NoValue => None,
-                Resolved::Text(t, literal_wildcard) => Some((t, literal_wildcard)),
+                Resolved::NoValue => continue,
+                Resolved::Glob(g) => g,
             },
         };
-        let Some((text, literal_wildcard)) = text else {
-            continue;
+        let literal = || {
+            glob.tokens()
+                .iter()
+                .map(|t| match t {
+                    Token::Char(c) => *c,
+                    Token::One => '?',
+                    Token::Run => '*',
+                })
+                .collect::<String>()
         };
         let l = match c.operator.base.kind() {
             Kind::String {
                 like: false,
                 ignore_case: false,
             }
-            | Kind::Binary => Language::literal(&text),
+            | Kind::Binary => Language::literal(&literal()),
             Kind::String {
                 like: false,
                 ignore_case: true,
-            } => Language::literal_ignore_case(&text),
-            Kind::String { like: true, .. } => {
-                if literal_wildcard {
-                    return Ok(None);
-                }
-                Language::glob(&text)?
-            }
+            } => Language::literal_ignore_case(&literal()),
+            Kind::String { like: true, .. } => Language::from_glob(&glob, &v.text)?,
             // A subject has exactly three colons; a pattern with the same component count
             // matches it component by component exactly as a glob does, since no wildcard
             // can absorb a colon that the pattern's literal colons have not already taken.
-            Kind::Arn if text.matches(':').count() == 3 => Language::glob(&text)?,
+            Kind::Arn if literal().matches(':').count() == 3 => {
+                Language::from_glob(&glob, &v.text)?
+            }
             // Subjects never parse as ARNs of another shape, numbers, dates, booleans or IPs.
             _ => Language::nothing(),
         };
@@ -277,37 +288,34 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
 }
 
 enum Resolved {
-    /// The value, and whether a literal `*`/`?` came from an escape or a variable.
-    Text(String, bool),
+    /// The value as a pattern: policy text keeps its wildcards, escapes and variable values
+    /// are literal.
+    Glob(Glob),
     NoValue,
     Unknown,
 }
 
 fn resolve(pieces: &[Piece], ctx: &Target) -> Resolved {
-    let mut out = String::new();
-    let mut literal_wildcard = false;
+    let mut glob = Glob::default();
     for p in pieces {
-        let literal = match p {
-            Piece::Text(t) => {
-                out.push_str(t);
-                continue;
-            }
-            Piece::Escaped(c) => c.to_string(),
+        match p {
+            Piece::Text(t) => glob.push_pattern(t),
+            Piece::Escaped(c) => glob.push(Token::Char(*c)),
             Piece::Variable {
                 key_lower, default, ..
             } => match ctx.lookup(key_lower) {
-                KeyValue::Present(v) => v.to_string(),
+                KeyValue::Present(v) => glob.push_literal(v),
                 KeyValue::Absent => match default {
-                    Some(d) => d.clone(),
+                    Some(d) => glob.push_literal(d),
                     None => return Resolved::NoValue,
                 },
-                KeyValue::Unknown => return Resolved::Unknown,
+                KeyValue::Many(_) | KeyValue::Unknown | KeyValue::Undetermined => {
+                    return Resolved::Unknown;
+                }
             },
-        };
-        literal_wildcard |= literal.contains(['*', '?']);
-        out.push_str(&literal);
+        }
     }
-    Resolved::Text(out, literal_wildcard)
+    Resolved::Glob(glob)
 }
 
 /// The admitted subjects of a valid document for `target`.
@@ -320,6 +328,35 @@ pub fn admitted(doc: &Document, target: &Target) -> Result<Admitted, LanguageErr
         subjects,
         notes: analysis.notes,
     })
+}
+
+/// The `sub` values the policy writes out (lowercased), so that a namespace or ServiceAccount
+/// admitted only through a wildcard can be told from one somebody named.
+struct Written(Vec<String>);
+
+impl Written {
+    fn of(doc: &Document, target: &Target) -> Written {
+        Written(
+            doc.statements
+                .iter()
+                .filter(|st| target.applies(st))
+                .flat_map(|st| &st.conditions)
+                .filter(|c| target.claim(&c.key_lower) == Some("sub"))
+                .flat_map(|c| &c.values)
+                .map(|v| v.text.to_lowercase())
+                .collect(),
+        )
+    }
+
+    fn namespace(&self, namespace: &str) -> bool {
+        let prefix = format!("system:serviceaccount:{namespace}:");
+        self.0.iter().any(|v| v.starts_with(&prefix))
+    }
+
+    fn subject(&self, namespace: &str, name: &str) -> bool {
+        let subject = format!("system:serviceaccount:{namespace}:{name}");
+        self.0.contains(&subject)
+    }
 }
 
 fn is_bounded(set: &SubjectSet) -> bool {
@@ -347,6 +384,7 @@ pub fn findings(
     let mut out = Vec::new();
     let mut bounded = Vec::new();
     let analysis = analyse(doc, target)?;
+    let written = Written::of(doc, target);
     let mut any_unrestricted = false;
     for (index, lang) in &analysis.allows {
         let Some(st) = doc.statements.iter().find(|s| s.index == *index) else {
@@ -368,12 +406,30 @@ pub fn findings(
                 describe(&set)
             ))),
             SubjectSet::Scoped(scopes) => {
+                // `?` admits finitely many names, but names nobody wrote: `pay?` is any
+                // namespace of four characters starting with "pay".
+                let unnamed: Vec<&str> = scopes
+                    .iter()
+                    .filter(|s| !written.namespace(&s.namespace))
+                    .map(|s| s.namespace.as_str())
+                    .collect();
                 let wide: Vec<String> = scopes
                     .iter()
-                    .filter(|s| !matches!(s.service_accounts, Scope::Names(_)))
+                    .filter(|s| match &s.service_accounts {
+                        Scope::Names(names) => {
+                            !names.iter().all(|n| written.subject(&s.namespace, n))
+                        }
+                        _ => true,
+                    })
                     .map(|s| s.namespace.clone())
                     .collect();
-                if !wide.is_empty() {
+                if !unnamed.is_empty() {
+                    out.push(Finding::new(Code::SubWildcardNamespace, i, format!(
+                        "{at} admits namespaces that no value names, through a wildcard (? is any one character): {}{}; anyone who can create such a namespace can assume the role",
+                        unnamed.iter().take(5).copied().collect::<Vec<_>>().join(", "),
+                        if unnamed.len() > 5 { ", ..." } else { "" }
+                    )));
+                } else if !wide.is_empty() {
                     out.push(Finding::new(Code::SubWildcardServiceaccount, i, format!(
                         "{at} admits more than named ServiceAccounts in namespace {}: {}",
                         wide.join(", "),
@@ -397,11 +453,15 @@ pub fn findings(
                 continue;
             }
             for v in &c.values {
-                if v.pieces.is_none()
-                    && v.text.contains(['*', '?'])
-                    && super::lint::placeholder_in(&v.text).is_none()
-                {
-                    let set = classify(&Language::glob(&v.text)?)?;
+                let glob = match &v.pieces {
+                    None => Glob::new(&v.text),
+                    Some(pieces) => match resolve(pieces, target) {
+                        Resolved::Glob(g) => g,
+                        Resolved::NoValue | Resolved::Unknown => continue,
+                    },
+                };
+                if glob.has_wildcards() && super::lint::placeholder_in(&v.text).is_none() {
+                    let set = classify(&Language::from_glob(&glob, &v.text)?)?;
                     if set == SubjectSet::Nobody {
                         out.push(Finding::new(Code::SubValueMalformed, i, format!(
                             "{at}: condition {} {} value {:?} can never match a ServiceAccount subject system:serviceaccount:<namespace>:<name> (values are case-sensitive; names are lowercase)",

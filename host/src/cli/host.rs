@@ -172,9 +172,15 @@ impl Module for Session {
             .map_err(host_failure)
     }
 
-    fn check(&mut self, policy: &str, role_arn: &str, subject: &Subject) -> Outcome<Verdict> {
+    fn check(
+        &mut self,
+        policy: &str,
+        role_arn: &str,
+        subject: &Subject,
+        context: &[(String, String)],
+    ) -> Outcome<Verdict> {
         self.wit()?
-            .check(policy, role_arn, subject)
+            .check_in_context(policy, role_arn, subject, context)
             .map_err(host_failure)
     }
 

@@ -196,6 +196,11 @@ enum TrustCommand {
         /// Audience of the ServiceAccount token.
         #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
         audience: String,
+        /// A value STS knows but a check offline does not (`aws:SourceIp=203.0.113.7`,
+        /// `sts:RoleSessionName=app`); repeat for several keys, or for several values of a
+        /// multivalued key.
+        #[arg(long = "context", value_name = "KEY=VALUE")]
+        context: Vec<String>,
         /// `json` prints one object {"allowed", "validDocument", "findings", "explanation"}.
         #[arg(long, short = 'o', value_enum, default_value_t)]
         output: Format,
@@ -511,9 +516,11 @@ fn run_trust(command: TrustCommand, loader: &mut host::Loader) -> Outcome<Printe
             namespace,
             service_account,
             audience,
+            context,
             output,
         } => {
             trust::role_arn_flag(&role_arn)?;
+            let context = trust::context_flags(&context)?;
             trust::non_empty("--namespace", &namespace)?;
             trust::non_empty("--service-account", &service_account)?;
             trust::non_empty("--audience", &audience)?;
@@ -524,7 +531,14 @@ fn run_trust(command: TrustCommand, loader: &mut host::Loader) -> Outcome<Printe
                 namespace,
                 service_account,
             };
-            trust::check(loader.wit()?, &document, &role_arn, &subject, output)
+            trust::check(
+                loader.wit()?,
+                &document,
+                &role_arn,
+                &subject,
+                &context,
+                output,
+            )
         }
         TrustCommand::Lint {
             policy,

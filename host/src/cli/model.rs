@@ -20,7 +20,14 @@ pub trait Module {
     /// `kubernetes/get_resource` from `cluster`; returns the AdmissionReview response.
     fn review(&mut self, settings: &Value, review: &Value, cluster: &Objects) -> Outcome<Value>;
 
-    fn check(&mut self, policy: &str, role_arn: &str, subject: &Subject) -> Outcome<Verdict>;
+    /// `context`: values of condition keys only STS knows, `(key, value)` each.
+    fn check(
+        &mut self,
+        policy: &str,
+        role_arn: &str,
+        subject: &Subject,
+        context: &[(String, String)],
+    ) -> Outcome<Verdict>;
 
     fn lint(&mut self, policy: &str, role_arn: &str, issuer: &str) -> Outcome<Vec<Finding>>;
 

@@ -137,7 +137,7 @@ pub fn check_rendered(
     role_arn: &str,
     subject: &Subject,
 ) -> Outcome<()> {
-    let verdict = module.check(rendered, role_arn, subject)?;
+    let verdict = module.check(rendered, role_arn, subject, &[])?;
     let sa = format!("{}/{}", subject.namespace, subject.service_account);
     if !verdict.allowed {
         let why = verdict.explanation.join("; ");

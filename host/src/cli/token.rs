@@ -172,7 +172,7 @@ fn decided(
     accepted: &Accepted,
     claims: Map<String, Value>,
 ) -> Outcome<Explanation> {
-    let verdict = module.check(role.policy, role.arn, subject)?;
+    let verdict = module.check(role.policy, role.arn, subject, &[])?;
     let checked = vec![
         format!("iss {} (the IAM OIDC provider)", subject.issuer),
         format!("aud {} (a client ID of the provider)", subject.audience),

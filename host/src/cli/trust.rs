@@ -63,14 +63,27 @@ pub fn non_empty(flag: &str, value: &str) -> Outcome<()> {
     Ok(())
 }
 
+/// Reads `--context KEY=VALUE` flags into pairs; which keys may be given is the module's
+/// to say.
+pub fn context_flags(flags: &[String]) -> Outcome<Vec<(String, String)>> {
+    flags
+        .iter()
+        .map(|f| {
+            awi_trust::RequestContext::parse_pair(f)
+                .map_err(|e| Failure::input(format!("--context: {e}")))
+        })
+        .collect()
+}
+
 pub fn check(
     module: &mut dyn Module,
     policy: &str,
     role_arn: &str,
     subject: &Subject,
+    context: &[(String, String)],
     format: Format,
 ) -> Outcome<Printed> {
-    let verdict = module.check(policy, role_arn, subject)?;
+    let verdict = module.check(policy, role_arn, subject, context)?;
     let stdout = match format {
         Format::Json => format!("{}\n", verdict_json(&verdict)),
         Format::Text => verdict_text(&verdict, role_arn, subject),
@@ -129,11 +142,12 @@ pub fn findings_text(findings: &[Finding], indent: &str) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     for f in findings {
-        // The module's messages often name the statement already.
+        // The module's messages often name the statement already ("statement 0: ...",
+        // "statement 0 depends on ...", "statement 0 (Sid A) ...").
         let statement = f
             .statement
+            .filter(|s| !names_statement(&f.message, *s))
             .map(|s| format!("statement {s}: "))
-            .filter(|prefix| !f.message.starts_with(prefix.as_str()))
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -144,6 +158,13 @@ pub fn findings_text(findings: &[Finding], indent: &str) -> String {
         );
     }
     out
+}
+
+/// Whether `message` starts by naming statement `index`.
+fn names_statement(message: &str, index: u32) -> bool {
+    message
+        .strip_prefix(&format!("statement {index}"))
+        .is_some_and(|rest| rest.starts_with([':', ' ']))
 }
 
 pub fn lint(
@@ -325,6 +346,17 @@ mod tests {
         assert!(
             text.contains("medium   SUB_VALUE_MALFORMED  statement 1: SUB_VALUE_MALFORMED message")
         );
+    }
+
+    #[test]
+    fn findings_name_their_statement_once() {
+        let mut f = finding("CONTEXT_DEPENDENT_CONDITION", Severity::Medium, Some(1));
+        f.message = "statement 1 depends on aws:SourceIp, which only STS knows".into();
+        let text = findings_text(&[f.clone()], "");
+        assert!(text.contains("  statement 1 depends on"), "{text}");
+        assert!(!text.contains("statement 1: statement 1"), "{text}");
+        f.statement = Some(10);
+        assert!(findings_text(&[f], "").contains("statement 10: statement 1 depends"));
     }
 
     #[test]
