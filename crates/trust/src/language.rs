@@ -1202,6 +1202,28 @@ mod tests {
     }
 
     #[test]
+    fn union_all_is_the_folded_union() {
+        let languages = [
+            Language::literal(&sub("a", "x")),
+            g("system:serviceaccount:b:*"),
+            Language::literal(&sub("c", "y")),
+            g("system:serviceaccount:*:web-?"),
+            Language::literal(&sub("a", "z")).complement(),
+        ];
+        for n in 0..=languages.len() {
+            let operands = languages[..n].to_vec();
+            let folded = operands
+                .iter()
+                .try_fold(Language::nothing(), |u, l| u.union(l))
+                .unwrap();
+            let balanced = Language::union_all(operands).unwrap();
+            assert_invariants(&balanced);
+            // Both minimal and numbered breadth-first: the same automaton, state for state.
+            assert_eq!(balanced.states, folded.states, "{n} operands");
+        }
+    }
+
+    #[test]
     fn basic_languages() {
         let cases: &[(Language, &str, bool)] = &[
             (Language::nothing(), "", false),
