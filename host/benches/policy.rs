@@ -5,7 +5,8 @@
 //! One bench target on purpose: every target is a separate link of wasmtime.
 //!
 //! Before the timings it prints the module size and the peak linear memory of one
-//! evaluation of the largest Pod (`memory:` lines).
+//! evaluation of the largest Pod (`memory:` lines). The `worst` group answers the largest
+//! request of each kind of `recorded::sized` (3 MiB) against Kubewarden's 2 s timeout.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -17,6 +18,7 @@ use aws_workload_identity::admission::{Lookup, ObjectRef};
 use aws_workload_identity::kubewarden::Validator;
 use aws_workload_identity::trust::{self, Subject};
 use criterion::{BenchmarkId, Criterion, Throughput};
+use recorded::sized::{self, API_SERVER_BODY_LIMIT, Kind, SizedRequest};
 use serde_json::{Value, json};
 
 const ISSUER: &str = "https://oidc.cpln.example/abc123";
@@ -510,6 +512,144 @@ fn trust_engine(c: &mut Criterion, policy: &Policy) {
     group.finish();
 }
 
+/// One worst case of `recorded::sized`: a `validate` payload filled to `bytes` in one kind
+/// of data, with what each route needs.
+struct Worst {
+    name: &'static str,
+    /// The payloads answered in turn: two for a kind that grows the settings (differing in
+    /// the region only), so that every call prepares its settings as on their first request;
+    /// one otherwise.
+    payloads: Vec<Vec<u8>>,
+    cluster: Vec<Value>,
+}
+
+impl Worst {
+    /// `kind` filled to `bytes`.
+    fn filled(kind: Kind, bytes: usize) -> Worst {
+        Worst::new(
+            kind.name(),
+            sized::filled(kind, bytes),
+            kind.grows_settings(),
+        )
+    }
+
+    /// The largest trust policy the settings accept (`MAX_DOCUMENT_CHARS`), for a small
+    /// Pod: its lint runs when the settings are prepared for the role's first Pod.
+    fn largest_trust_policy() -> Worst {
+        Worst::new("largest-trust-policy", sized::largest_trust_policy(), true)
+    }
+
+    fn new(name: &'static str, sized: SizedRequest, grows_settings: bool) -> Worst {
+        let mut payloads = vec![sized.payload()];
+        if grows_settings {
+            let mut other = sized.clone();
+            other.settings["region"] = json!("eu-west-2");
+            payloads.push(other.payload());
+        }
+        Worst {
+            name,
+            payloads,
+            cluster: sized.cluster,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.payloads[0].len()
+    }
+
+    /// The module through waPC with the ServiceAccount lookup, instance reused.
+    fn wapc(&self, policy: &Policy) -> impl FnMut(usize) -> usize {
+        let cluster = Arc::new(Objects::new(self.cluster.clone()));
+        let instance = policy.wapc_instance(cluster).expect("waPC instance");
+        move |call: usize| {
+            let payload = &self.payloads[call % self.payloads.len()];
+            let answer = instance
+                .call("validate", black_box(payload))
+                .expect("validate");
+            assert!(answer.starts_with(br#"{"accepted":"#), "{}", self.name);
+            answer.len()
+        }
+    }
+
+    /// `Validator::validate` natively, kept across calls.
+    fn native(&self) -> impl FnMut(usize) -> usize {
+        let mut validator = Validator::new();
+        move |call: usize| {
+            let payload = &self.payloads[call % self.payloads.len()];
+            let response = validator.validate(black_box(payload), |wanted| {
+                match self.cluster.iter().find(|o| wanted.matches(o)) {
+                    Some(found) => Lookup::Found(found.clone()),
+                    None => Lookup::NotFound,
+                }
+            });
+            serde_json::to_vec(&response).unwrap().len()
+        }
+    }
+}
+
+/// Every kind filled to `bytes`, then the largest trust policy the settings accept.
+fn worst_cases(bytes: usize) -> Vec<Worst> {
+    let mut cases: Vec<Worst> = Kind::ALL
+        .into_iter()
+        .map(|kind| Worst::filled(kind, bytes))
+        .collect();
+    cases.push(Worst::largest_trust_policy());
+    cases
+}
+
+/// The largest request of every kind of `recorded::sized` (a `validate` payload of 3 MiB,
+/// the largest request body the API server accepts), through the module via waPC with the
+/// ServiceAccount lookup, and natively; to compare with Kubewarden's 2 s evaluation timeout.
+fn worst_case(c: &mut Criterion, policy: &Policy) {
+    let mut group = c.benchmark_group("worst");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    for worst in worst_cases(API_SERVER_BODY_LIMIT) {
+        group.throughput(Throughput::Bytes(worst.bytes() as u64));
+        let mut wapc = worst.wapc(policy);
+        let mut call = 0;
+        group.bench_function(BenchmarkId::new("wapc", worst.name), |b| {
+            b.iter(|| {
+                call += 1;
+                wapc(call)
+            })
+        });
+        let mut native = worst.native();
+        group.bench_function(BenchmarkId::new("native", worst.name), |b| {
+            b.iter(|| {
+                call += 1;
+                native(call)
+            })
+        });
+    }
+    group.finish();
+}
+
+/// `AWI_BENCH_WORST_ONCE="<bytes>"`: one waPC call per kind at that payload size, timed
+/// (`worst-once:` lines), then exits. For a module whose cost grows faster than the input,
+/// where criterion's repetitions at 3 MiB would take hours: the growth shows from a few
+/// smaller sizes (with `AWI_BENCH_MODULE` naming the older module).
+fn worst_once(policy: &Policy, spec: &str) {
+    let bytes: usize = spec
+        .trim()
+        .parse()
+        .expect("AWI_BENCH_WORST_ONCE: payload bytes");
+    for worst in worst_cases(bytes) {
+        let mut wapc = worst.wapc(policy);
+        wapc(0); // first call: instance warmed, settings prepared
+        let start = Instant::now();
+        wapc(1);
+        println!(
+            "worst-once: {} {} bytes: {:.1} ms",
+            worst.name,
+            worst.bytes(),
+            start.elapsed().as_secs_f64() * 1e3
+        );
+    }
+}
+
 /// Module size and the peak linear memory of one evaluation of the 100-container Pod, on a
 /// fresh instance: through WIT as recorded by the instance, through waPC as the smallest
 /// memory cap (in 64 KiB pages) under which the call still succeeds.
@@ -582,6 +722,10 @@ fn main() {
         count_mode(&mut runners, &spec);
         return;
     }
+    if let Ok(spec) = std::env::var("AWI_BENCH_WORST_ONCE") {
+        worst_once(&policy, &spec);
+        return;
+    }
     report_memory(&policy, &settings);
     if std::env::var_os("AWI_BENCH_NO_RATIOS").is_none() {
         paired_ratios(&mut runners);
@@ -592,5 +736,6 @@ fn main() {
         .configure_from_args();
     pod_mutation(&mut c, &mut runners);
     trust_engine(&mut c, &policy);
+    worst_case(&mut c, &policy);
     c.final_summary();
 }

@@ -176,15 +176,29 @@ fn a_copied_awi_runs_outside_the_checkout() {
         "--service-account",
         "serviceaccount.yaml",
     ];
-    let copied = Command::new(&binary)
-        .current_dir(&dir.0)
-        .env(
-            "AWI_CACHE_DIR",
-            root().join("target").join("awi-test-cache"),
-        )
-        .args(args)
-        .output()
-        .expect("the copied awi runs");
+    // Another test thread forking while the copy was still open for writing keeps the file
+    // busy for a moment (ETXTBSY): try again shortly.
+    let run_copy = || {
+        Command::new(&binary)
+            .current_dir(&dir.0)
+            .env(
+                "AWI_CACHE_DIR",
+                root().join("target").join("awi-test-cache"),
+            )
+            .args(args)
+            .output()
+    };
+    let mut attempt = run_copy();
+    for _ in 0..20 {
+        match &attempt {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                attempt = run_copy();
+            }
+            _ => break,
+        }
+    }
+    let copied = attempt.expect("the copied awi runs");
     let stdout = String::from_utf8(copied.stdout).unwrap();
     assert!(
         copied.status.success(),

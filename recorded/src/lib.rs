@@ -6,7 +6,8 @@
 //! and the expected answer. This crate only loads
 //! and compares; it does not know the policy, so the policy's own tests and the wasmtime
 //! host's tests can both replay the same files. [`hostile`] holds the inputs too big for a
-//! file, as data, for the same two harnesses.
+//! file, as data, for the same two harnesses; [`sized`] builds requests grown in one kind of
+//! data to any size, for the scaling test and the worst-case benchmark.
 //!
 //! ```json
 //! {
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod hostile;
+pub mod sized;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -89,19 +89,23 @@ pub fn parse_csv_record(value: &str) -> Result<Vec<String>, CsvError> {
         return Err(CsvError::Empty);
     }
     let mut fields = Vec::new();
+    // What is left of the current line is `line[at..]`: fields are sliced off it, never
+    // copied out of it, so a record of many fields is read in one pass.
+    let mut at = 0;
     'fields: loop {
-        if !line.starts_with('"') {
-            let (field, rest) = match line.find(',') {
-                Some(i) => (&line[..i], Some(i + 1)),
-                None => (line.strip_suffix('\n').unwrap_or(&line), None),
+        let rest = &line[at..];
+        if !rest.starts_with('"') {
+            let (field, next) = match rest.find(',') {
+                Some(i) => (&rest[..i], Some(at + i + 1)),
+                None => (rest.strip_suffix('\n').unwrap_or(rest), None),
             };
             if field.contains('"') {
                 return Err(CsvError::BareQuote);
             }
             fields.push(field.to_string());
-            match rest {
-                Some(i) => {
-                    line = line[i..].to_string();
+            match next {
+                Some(next) => {
+                    at = next;
                     continue 'fields;
                 }
                 None => break 'fields,
@@ -109,17 +113,18 @@ pub fn parse_csv_record(value: &str) -> Result<Vec<String>, CsvError> {
         }
         // A quoted field.
         let mut field = String::new();
-        line = line[1..].to_string();
+        at += 1;
         loop {
-            if let Some(i) = line.find('"') {
-                field.push_str(&line[..i]);
-                let after = &line[i + 1..];
-                if let Some(rest) = after.strip_prefix('"') {
+            let rest = &line[at..];
+            if let Some(i) = rest.find('"') {
+                field.push_str(&rest[..i]);
+                let after = &rest[i + 1..];
+                if after.starts_with('"') {
                     field.push('"');
-                    line = rest.to_string();
-                } else if let Some(rest) = after.strip_prefix(',') {
+                    at += i + 2;
+                } else if after.starts_with(',') {
                     fields.push(field);
-                    line = rest.to_string();
+                    at += i + 2;
                     continue 'fields;
                 } else if after.is_empty() || after == "\n" {
                     fields.push(field);
@@ -127,10 +132,11 @@ pub fn parse_csv_record(value: &str) -> Result<Vec<String>, CsvError> {
                 } else {
                     return Err(CsvError::Quote);
                 }
-            } else if !line.is_empty() {
+            } else if !rest.is_empty() {
                 // The quoted field goes on on the next line.
-                field.push_str(&line);
+                field.push_str(rest);
                 (line, _) = lines.next_line();
+                at = 0;
                 if line.is_empty() {
                     return Err(CsvError::Quote);
                 }

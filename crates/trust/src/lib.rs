@@ -76,6 +76,8 @@ pub mod render;
 pub mod source;
 pub mod subjects;
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 pub use arn::{ArnError, OidcProviderArn, RoleArn};
@@ -173,16 +175,23 @@ impl TrustPolicy {
         // Too complex to analyse (automaton bounds): the set-level findings are left out
         // rather than guessed; the statement-level ones still stand.
         if let Ok((set_findings, bounded)) = subjects::findings(&self.document, &target) {
+            // Sets, not scans: a document may have hundreds of statements, each with
+            // findings, and the work must stay linear in them.
+            let bounded: HashSet<u32> = bounded.into_iter().collect();
             // A deny-list Allow fenced by a Deny down to named ServiceAccounts is safe.
             statement_findings.retain(|f| {
                 !(f.code == Code::NegatedSubAllow
                     && f.statement.is_some_and(|s| bounded.contains(&s)))
             });
+            let mut never_matches: HashSet<Option<u32>> = statement_findings
+                .iter()
+                .filter(|g| g.code == Code::AllowNeverMatches)
+                .map(|g| g.statement)
+                .collect();
             for f in set_findings {
-                let repeated = f.code == Code::AllowNeverMatches
-                    && statement_findings
-                        .iter()
-                        .any(|g| g.code == f.code && g.statement == f.statement);
+                // `insert` is false for a statement that already has the finding.
+                let repeated =
+                    f.code == Code::AllowNeverMatches && !never_matches.insert(f.statement);
                 if !repeated {
                     statement_findings.push(f);
                 }

@@ -144,6 +144,7 @@ pub fn analyse(doc: &Document, target: &Target) -> Result<Analysis, LanguageErro
     if !doc.valid {
         return Ok(a);
     }
+    let mut denies = Vec::new();
     for st in &doc.statements {
         if !target.applies(st) {
             continue;
@@ -153,8 +154,11 @@ pub fn analyse(doc: &Document, target: &Target) -> Result<Analysis, LanguageErro
         if allow {
             a.allows.push((st.index, lang));
         } else {
-            a.deny = a.deny.union(&lang)?;
+            denies.push(lang);
         }
+    }
+    if !denies.is_empty() {
+        a.deny = Language::union_all(denies)?;
     }
     Ok(a)
 }
@@ -162,11 +166,8 @@ pub fn analyse(doc: &Document, target: &Target) -> Result<Analysis, LanguageErro
 impl Analysis {
     /// Union of the Allow statements minus the Deny statements.
     pub fn admitted(&self) -> Result<Language, LanguageError> {
-        let mut allow = Language::nothing();
-        for (_, l) in &self.allows {
-            allow = allow.union(l)?;
-        }
-        allow.difference(&self.deny)
+        let allows = self.allows.iter().map(|(_, l)| l.clone()).collect();
+        Language::union_all(allows)?.difference(&self.deny)
     }
 }
 
@@ -238,7 +239,7 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
         }));
     }
     // One present value: IfExists and the set qualifiers change nothing (reference 2.4).
-    let mut positive = Language::nothing();
+    let mut values = Vec::with_capacity(c.values.len());
     for v in &c.values {
         let glob = match &v.pieces {
             None => Glob::new(&v.text),
@@ -278,8 +279,13 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
             // Subjects never parse as ARNs of another shape, numbers, dates, booleans or IPs.
             _ => Language::nothing(),
         };
-        positive = positive.union(&l)?;
+        values.push(l);
     }
+    let positive = if values.is_empty() {
+        Language::nothing()
+    } else {
+        Language::union_all(values)?
+    };
     Ok(Some(if c.operator.is_negated() {
         positive.complement()
     } else {
@@ -387,7 +393,13 @@ pub fn findings(
     let written = Written::of(doc, target);
     let mut any_unrestricted = false;
     for (index, lang) in &analysis.allows {
-        let Some(st) = doc.statements.iter().find(|s| s.index == *index) else {
+        // Statements are numbered by their position (document::validate): found by index,
+        // not by a scan per Allow.
+        let Some(st) = usize::try_from(*index)
+            .ok()
+            .and_then(|i| doc.statements.get(i))
+            .filter(|s| s.index == *index)
+        else {
             continue;
         };
         let at = st.label();
