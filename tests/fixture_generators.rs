@@ -44,6 +44,8 @@ fn json_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn generated_fixtures_equal_their_generators() {
     let scratch = std::env::temp_dir().join(format!("awi-fixtures-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&scratch).unwrap();
+    fs::copy(fixtures().join("groups.py"), scratch.join("groups.py")).unwrap();
     for group in GROUPS {
         fs::create_dir_all(scratch.join(group)).unwrap();
         fs::copy(
