@@ -484,18 +484,9 @@ fn trust_check_json_includes_the_lint_findings() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let checked = json(&r.stdout);
     assert_eq!(checked["allowed"], true);
-    let lint = run(&[
-        "trust",
-        "lint",
-        "--policy",
-        policy,
-        "--issuer",
-        ISSUER,
-        "--role-arn",
-        ROLE,
-        "-o",
-        "json",
-    ]);
+    let lint = run(&words(&format!(
+        "trust lint --policy {policy} --issuer {ISSUER} --role-arn {ROLE} -o json"
+    )));
     let linted = json(&lint.stdout);
     let linted = linted["findings"].as_array().unwrap();
     assert!(
