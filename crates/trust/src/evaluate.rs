@@ -84,6 +84,9 @@ pub struct Request<'a> {
     pub aud: &'a str,
     /// Values the caller supplied for keys only STS knows.
     pub supplied: &'a RequestContext,
+    // The role's partition and account, for explanations of a provider that does not apply.
+    role_partition: String,
+    role_account: String,
 }
 
 impl<'a> Request<'a> {
@@ -104,6 +107,8 @@ impl<'a> Request<'a> {
             sub: format!("system:serviceaccount:{namespace}:{service_account}"),
             aud: audience,
             supplied,
+            role_partition: role.partition().to_string(),
+            role_account: role.account().to_string(),
         }
     }
 
@@ -276,8 +281,8 @@ fn principal_mismatch(st: &Statement, req: &Request) -> String {
         );
     }
     let want_prefix = req.prefix;
-    let role_part = req.principal.split(':').nth(4).unwrap_or_default();
-    let role_partition = req.principal.split(':').nth(1).unwrap_or_default();
+    let role_part = req.role_account.as_str();
+    let role_partition = req.role_partition.as_str();
     // Prefer the explanation of the closest provider: same URL in another account first.
     for arn in &p.oidc {
         if arn.url() == want_prefix && arn.account() != role_part {
