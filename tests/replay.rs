@@ -1,8 +1,9 @@
 //! Replays every recorded case under `tests/fixtures` (all groups) through the admission
 //! entry natively, as a host would: settings prepared (validated), then `admission::decide`
 //! with the objects looked up in the case's cluster (absent ones not found). Checks the verdict, message,
-//! warnings, that the patch only adds, and the mutated Pod. All failing cases are reported
-//! together, each with its file.
+//! warnings, that the patch only adds, the mutated Pod, and where the case records them the
+//! log record and the audit annotations (also in the AdmissionReview answer). All failing
+//! cases are reported together, each with its file.
 
 use std::path::Path;
 
@@ -50,6 +51,26 @@ fn replay(case: &Case) -> Result<(), String> {
         problems.push(format!(
             "warnings: expected {:#?}, got {:#?}",
             case.expect.warnings, outcome.warnings
+        ));
+    }
+    let record = outcome.log_record().to_json();
+    let annotations = outcome.audit_annotations();
+    problems.extend(recorded::decision_differences(
+        &case.expect,
+        Some(&record),
+        &annotations,
+    ));
+    let answered = admission::answer(&case.review, &outcome);
+    let in_answer: std::collections::BTreeMap<String, String> = answered
+        .pointer("/response/auditAnnotations")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| format!("auditAnnotations: {e}"))?
+        .unwrap_or_default();
+    if in_answer != annotations {
+        problems.push(format!(
+            "the AdmissionReview's auditAnnotations {in_answer:?} are not the outcome's {annotations:?}"
         ));
     }
     for op in &outcome.patch.0 {
@@ -112,6 +133,54 @@ fn every_recorded_case() {
 fn all_24_reference_fixtures_are_recorded() {
     let cases = recorded::load_all(&recorded::fixtures_dir().join("conformance"));
     assert_eq!(cases.len(), 24);
+}
+
+/// Every decision path has at least one recorded case asserting its log record and audit
+/// annotations: the record's `action` (and `mode`, `trust`) values seen across the cases.
+#[test]
+fn every_decision_path_has_a_recorded_record() {
+    let cases = recorded::load_all(&recorded::fixtures_dir());
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, case) in &cases {
+        let (Some(log), Some(_)) = (&case.expect.log, &case.expect.audit_annotations) else {
+            continue;
+        };
+        for key in ["action", "mode", "trust"] {
+            if let Some(value) = log.get(key).and_then(|v| v.as_str()) {
+                seen.insert(format!("{key}={value}"));
+            }
+        }
+        if log.get("skipped_containers").is_some() {
+            seen.insert("skipped_containers".to_string());
+        }
+        if log["level"] == "warning" {
+            seen.insert("level=warning".to_string());
+        }
+    }
+    let paths = [
+        "action=mutated",
+        "action=already-mutated",
+        "action=no-role",
+        "action=not-applied",
+        "action=admitted",
+        "action=rejected",
+        "action=ignored",
+        "mode=web-identity",
+        "mode=container-credentials",
+        "mode=none",
+        "trust=trusted",
+        "trust=not-trusted",
+        "trust=no-trust-policy",
+        "trust=invalid-role-arn",
+        "trust=account-not-allowed",
+        "skipped_containers",
+        "level=warning",
+    ];
+    let missing: Vec<&str> = paths
+        .into_iter()
+        .filter(|path| !seen.contains(*path))
+        .collect();
+    assert!(missing.is_empty(), "no recorded case asserts {missing:?}");
 }
 
 #[test]

@@ -196,6 +196,37 @@ impl WitPolicy {
     }
 }
 
+/// What `admission.review` answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reviewed {
+    /// The AdmissionReview with its response, as the policy wrote it.
+    pub review: String,
+    /// The decision's log record as one JSON object, `level`, `message` and the fields: the
+    /// record the waPC guest sends to `kubewarden/tracing/log`, without the source location
+    /// the SDK's drain adds.
+    pub log: Value,
+}
+
+/// The WIT log record as one JSON object (see [`Reviewed::log`]).
+fn log_json(record: wit_types::LogRecord) -> Value {
+    let mut map = serde_json::Map::new();
+    let level = match record.level {
+        wit_types::LogLevel::Info => "info",
+        wit_types::LogLevel::Warning => "warning",
+    };
+    map.insert("level".into(), Value::String(level.into()));
+    map.insert("message".into(), Value::String(record.message));
+    for (key, value) in record.fields {
+        map.insert(key, Value::String(value));
+    }
+    Value::Object(map)
+}
+
+fn parse_review(text: &str) -> Result<Value, Error> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Protocol(format!("admission.review answered invalid JSON: {e}")))
+}
+
 /// One component instance. After an [`Error::Runtime`] (a trap) make a new one.
 pub struct WitInstance {
     store: Store<WitState>,
@@ -257,8 +288,7 @@ impl WitInstance {
         context: &[String],
     ) -> Result<Value, Error> {
         let text = self.review_text(settings, review, context)?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Protocol(format!("admission.review answered invalid JSON: {e}")))
+        parse_review(&text)
     }
 
     /// `admission.review` returning the AdmissionReview text as the policy wrote it.
@@ -268,13 +298,28 @@ impl WitInstance {
         review: &str,
         context: &[String],
     ) -> Result<String, Error> {
+        Ok(self.call_review(settings, review, context)?.review)
+    }
+
+    /// `admission.review` as the interface answers it: the AdmissionReview text and the
+    /// decision's log record.
+    pub fn call_review(
+        &mut self,
+        settings: &str,
+        review: &str,
+        context: &[String],
+    ) -> Result<Reviewed, Error> {
         let result = self.bindings.awi_policy_admission().call_review(
             &mut self.store,
             settings,
             review,
             context,
         );
-        answer("admission.review", result)
+        let reviewed = answer("admission.review", result)?;
+        Ok(Reviewed {
+            review: reviewed.review,
+            log: log_json(reviewed.log),
+        })
     }
 
     /// `admission.needs`, then fetches those objects from `cluster`, then `admission.review`.
@@ -286,6 +331,16 @@ impl WitInstance {
         review: &str,
         cluster: &dyn Cluster,
     ) -> Result<Value, Error> {
+        Ok(self.review_logged(settings, review, cluster)?.0)
+    }
+
+    /// [`WitInstance::review`], with the decision's log record (see [`Reviewed::log`]).
+    pub fn review_logged(
+        &mut self,
+        settings: &str,
+        review: &str,
+        cluster: &dyn Cluster,
+    ) -> Result<(Value, Value), Error> {
         let needed = self.needs(settings, review)?;
         let mut context = Vec::with_capacity(needed.len());
         for wanted in &needed {
@@ -295,7 +350,8 @@ impl WitInstance {
                 context.push(json);
             }
         }
-        self.review_with_context(settings, review, &context)
+        let reviewed = self.call_review(settings, review, &context)?;
+        Ok((parse_review(&reviewed.review)?, reviewed.log))
     }
 
     /// `admission.validate-settings`.

@@ -69,6 +69,10 @@ enum Command {
         /// Print the changes for people instead of the AdmissionReview JSON.
         #[arg(long)]
         diff: bool,
+        /// Also print the policy's log records (what policy-server logs for this request)
+        /// on stderr, one JSON object a line.
+        #[arg(long)]
+        log: bool,
     },
     /// Print a Pod manifest as the policy would mutate it on creation (YAML); warnings go
     /// to stderr. Exit 0, 2 bad input.
@@ -360,15 +364,23 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
             review: path,
             cluster,
             diff,
-        } => review::review(
-            loader.wapc()?,
-            &review::ReviewArgs {
-                review: &path,
-                settings: cluster.settings.as_deref(),
-                service_accounts: &cluster.service_accounts,
-                diff,
-            },
-        ),
+            log,
+        } => {
+            let (printed, logs) = review::review(
+                loader.wapc()?,
+                &review::ReviewArgs {
+                    review: &path,
+                    settings: cluster.settings.as_deref(),
+                    service_accounts: &cluster.service_accounts,
+                    diff,
+                    log,
+                },
+            )?;
+            for line in logs {
+                eprintln!("{line}");
+            }
+            Ok(printed)
+        }
         Command::Mutate {
             pod,
             cluster,
