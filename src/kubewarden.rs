@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::admission::{self, Lookup, ObjectRef, SettingsCache};
+use crate::admission::{self, LogRecord, Lookup, ObjectRef, SettingsCache};
 use crate::mutation;
 pub use host_error::get_resource_failure;
 
@@ -107,7 +107,20 @@ impl Validator {
         payload: &[u8],
         lookup: impl FnMut(&ObjectRef) -> Lookup,
     ) -> ValidationResponse {
-        self.answer(payload, lookup).unwrap_or_else(unreadable)
+        self.validate_logged(payload, lookup).0
+    }
+
+    /// [`Validator::validate`], with the log record of the decision for the glue to emit;
+    /// `None` for a payload that is not a request (it never reached a decision).
+    pub fn validate_logged(
+        &mut self,
+        payload: &[u8],
+        lookup: impl FnMut(&ObjectRef) -> Lookup,
+    ) -> (ValidationResponse, Option<LogRecord>) {
+        match self.answer(payload, lookup) {
+            Ok((response, record)) => (response, Some(record)),
+            Err(message) => (unreadable(message), None),
+        }
     }
 
     /// Kubewarden's `validate_settings` call on the settings JSON: valid, with the
@@ -138,7 +151,7 @@ impl Validator {
         &mut self,
         payload: &[u8],
         lookup: impl FnMut(&ObjectRef) -> Lookup,
-    ) -> Result<ValidationResponse, String> {
+    ) -> Result<(ValidationResponse, LogRecord), String> {
         let payload: Payload = serde_json::from_slice(payload).map_err(|e| {
             if e.is_data() {
                 format!("validation request: {e}")
@@ -155,6 +168,8 @@ impl Validator {
             _ => return Err("validation request: no AdmissionRequest object".to_string()),
         };
         let outcome = admission::decide(&prepared, &request, lookup);
+        let record = outcome.log_record();
+        let annotations = outcome.audit_annotations();
         // The request is ours: the object is patched in place instead of copied.
         let mutated_object = match request.get_mut("object") {
             Some(object) if !outcome.patch.0.is_empty() => {
@@ -166,14 +181,15 @@ impl Validator {
             }
             _ => None,
         };
-        Ok(ValidationResponse {
+        let response = ValidationResponse {
             accepted: outcome.allowed,
             message: outcome.message,
             code: outcome.code,
             mutated_object,
-            audit_annotations: None,
+            audit_annotations: (!annotations.is_empty()).then(|| annotations.into_iter().collect()),
             warnings: (!outcome.warnings.is_empty()).then_some(outcome.warnings),
-        })
+        };
+        Ok((response, record))
     }
 }
 

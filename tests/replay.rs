@@ -1,8 +1,9 @@
 //! Replays every recorded case under `tests/fixtures` (all groups) through the admission
 //! entry natively, as a host would: settings prepared (validated), then `admission::decide`
 //! with the objects looked up in the case's cluster (absent ones not found, `hostErrors`
-//! failing with their text). Checks the verdict, message,
-//! warnings, that the patch only adds, and the mutated Pod. All failing cases are reported
+//! failing with their text). Checks the verdict, message, warnings, that the patch only
+//! adds, the mutated Pod, and where the case records them the log record and the audit
+//! annotations (also in the AdmissionReview answer). All failing cases are reported
 //! together, each with its file.
 
 use std::path::Path;
@@ -51,6 +52,26 @@ fn replay(case: &Case) -> Result<(), String> {
         problems.push(format!(
             "warnings: expected {:#?}, got {:#?}",
             case.expect.warnings, outcome.warnings
+        ));
+    }
+    let record = outcome.log_record().to_json();
+    let annotations = outcome.audit_annotations();
+    problems.extend(recorded::decision_differences(
+        &case.expect,
+        Some(&record),
+        &annotations,
+    ));
+    let answered = admission::answer(&case.review, &outcome);
+    let in_answer: std::collections::BTreeMap<String, String> = answered
+        .pointer("/response/auditAnnotations")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| format!("auditAnnotations: {e}"))?
+        .unwrap_or_default();
+    if in_answer != annotations {
+        problems.push(format!(
+            "the AdmissionReview's auditAnnotations {in_answer:?} are not the outcome's {annotations:?}"
         ));
     }
     for op in &outcome.patch.0 {
@@ -113,6 +134,70 @@ fn every_recorded_case() {
 fn all_24_reference_fixtures_are_recorded() {
     let cases = recorded::load_all(&recorded::fixtures_dir().join("conformance"));
     assert_eq!(cases.len(), 24);
+}
+
+/// Every decision path has at least one recorded case asserting its log record and audit
+/// annotations: the record's `action` (and `mode`, `trust`) values seen across the cases.
+#[test]
+fn every_decision_path_has_a_recorded_record() {
+    let cases = recorded::load_all(&recorded::fixtures_dir());
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, case) in &cases {
+        let (Some(log), Some(_)) = (&case.expect.log, &case.expect.audit_annotations) else {
+            continue;
+        };
+        for key in ["action", "mode", "trust"] {
+            if let Some(value) = log.get(key).and_then(|v| v.as_str()) {
+                seen.insert(format!("{key}={value}"));
+            }
+        }
+        for key in ["skipped_containers", "host_error"] {
+            if log.get(key).is_some() {
+                seen.insert(key.to_string());
+            }
+        }
+        if let Some(message) = log.get("message").and_then(|v| v.as_str()) {
+            let summary = message.trim_end_matches(" (with warnings)");
+            seen.insert(format!("message={summary}"));
+        }
+        if log["level"] == "warning" {
+            seen.insert("level=warning".to_string());
+        }
+    }
+    let paths = [
+        "action=mutated",
+        "action=already-mutated",
+        "action=no-role",
+        "action=not-applied",
+        "action=admitted",
+        "action=rejected",
+        "action=ignored",
+        "mode=web-identity",
+        "mode=container-credentials",
+        "mode=none",
+        "trust=trusted",
+        "trust=not-trusted",
+        "trust=no-trust-policy",
+        "trust=invalid-role-arn",
+        "trust=account-not-allowed",
+        "trust=role-not-allowed",
+        "action=unchecked",
+        "skipped_containers",
+        "host_error",
+        "level=warning",
+        // Every kind of request the policy decides, by the record's summary.
+        "message=workload admitted",
+        "message=workload rejected",
+        "message=workload admitted unchecked: its Pods' ServiceAccount could not be checked",
+        "message=Pod admitted: its credentials are the ones its ServiceAccount names",
+        "message=Pod rejected: stale AWS credentials",
+        "message=Pod admitted unchecked: its credentials could not be compared with its ServiceAccount",
+    ];
+    let missing: Vec<&str> = paths
+        .into_iter()
+        .filter(|path| !seen.contains(*path))
+        .collect();
+    assert!(missing.is_empty(), "no recorded case asserts {missing:?}");
 }
 
 #[test]

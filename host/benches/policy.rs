@@ -171,20 +171,27 @@ enum Route {
     Floor,
     /// `Validator::validate` natively, the `Validator` kept across requests.
     Native,
+    /// The same, and the decision's log record written as the JSON the SDK's drain sends.
+    NativeLogged,
     /// The same with a new `Validator` per request (settings and trust policies parsed).
     NativeCold,
     /// The module through waPC, instance reused.
     Wapc,
+    /// Another build of the module (`AWI_BENCH_BASELINE`, e.g. one that logs nothing)
+    /// through waPC, instance reused.
+    WapcBaseline,
     /// The component through WIT, instance reused: `needs`, then `review`.
     Wit,
 }
 
 impl Route {
-    const ALL: [Route; 5] = [
+    const ALL: [Route; 7] = [
         Route::Floor,
         Route::Native,
+        Route::NativeLogged,
         Route::NativeCold,
         Route::Wapc,
+        Route::WapcBaseline,
         Route::Wit,
     ];
 
@@ -192,8 +199,10 @@ impl Route {
         match self {
             Route::Floor => "floor",
             Route::Native => "native",
+            Route::NativeLogged => "native-logged",
             Route::NativeCold => "native-cold",
             Route::Wapc => "wapc",
+            Route::WapcBaseline => "wapc-baseline",
             Route::Wit => "wit",
         }
     }
@@ -205,22 +214,31 @@ impl Route {
 struct Runner<'p> {
     case: Case,
     policy: &'p Policy,
+    baseline: Option<&'p Policy>,
     settings_text: String,
     validator: Validator,
     wapc: Option<awi::WapcInstance>,
+    wapc_baseline: Option<awi::WapcInstance>,
     wit: Option<awi::WitInstance>,
     context: [String; 1],
 }
 
 impl<'p> Runner<'p> {
-    fn new(case: Case, policy: &'p Policy, settings: &Value) -> Runner<'p> {
+    fn new(
+        case: Case,
+        policy: &'p Policy,
+        baseline: Option<&'p Policy>,
+        settings: &Value,
+    ) -> Runner<'p> {
         let context = [case.service_account.to_string()];
         Runner {
             case,
             policy,
+            baseline,
             settings_text: settings.to_string(),
             validator: Validator::new(),
             wapc: None,
+            wapc_baseline: None,
             wit: None,
             context,
         }
@@ -239,14 +257,27 @@ impl<'p> Runner<'p> {
                 let response = self.validator.validate(black_box(&case.payload), sa);
                 serde_json::to_vec(&response).unwrap().len()
             }
+            Route::NativeLogged => {
+                let (response, record) =
+                    self.validator.validate_logged(black_box(&case.payload), sa);
+                let record = record.map(|r| serde_json::to_vec(&r.to_json()).unwrap());
+                serde_json::to_vec(&response).unwrap().len() + record.map_or(0, |r| r.len())
+            }
             Route::NativeCold => {
                 let response = Validator::new().validate(black_box(&case.payload), sa);
                 serde_json::to_vec(&response).unwrap().len()
             }
-            Route::Wapc => {
-                let instance = self.wapc.get_or_insert_with(|| {
+            Route::Wapc | Route::WapcBaseline => {
+                let (slot, policy) = match route {
+                    Route::Wapc => (&mut self.wapc, self.policy),
+                    _ => (
+                        &mut self.wapc_baseline,
+                        self.baseline.expect("AWI_BENCH_BASELINE names no module"),
+                    ),
+                };
+                let instance = slot.get_or_insert_with(|| {
                     let cluster = Arc::new(Objects::new(vec![case.service_account.clone()]));
-                    let instance = self.policy.wapc_instance(cluster).expect("waPC instance");
+                    let instance = policy.wapc_instance(cluster).expect("waPC instance");
                     let answer = instance.call("validate", &case.payload).expect("validate");
                     assert!(answer.starts_with(br#"{"accepted":true"#), "{}", case.label);
                     instance
@@ -275,10 +306,22 @@ impl<'p> Runner<'p> {
     }
 }
 
-fn runners<'p>(policy: &'p Policy, settings: &Value) -> Vec<Runner<'p>> {
+fn runners<'p>(
+    policy: &'p Policy,
+    baseline: Option<&'p Policy>,
+    settings: &Value,
+) -> Vec<Runner<'p>> {
     cases(settings)
         .into_iter()
-        .map(|case| Runner::new(case, policy, settings))
+        .map(|case| Runner::new(case, policy, baseline, settings))
+        .collect()
+}
+
+/// The routes this run measures: `wapc-baseline` only with a baseline module.
+fn routes(baseline: bool) -> Vec<Route> {
+    Route::ALL
+        .into_iter()
+        .filter(|&r| baseline || r != Route::WapcBaseline)
         .collect()
 }
 
@@ -287,7 +330,7 @@ fn pod_mutation(c: &mut Criterion, runners: &mut [Runner<'_>]) {
     for runner in runners {
         group.throughput(Throughput::Bytes(runner.case.request.len() as u64));
         let label = runner.case.label.clone();
-        for path in Route::ALL {
+        for path in routes(runner.baseline.is_some()) {
             group.bench_function(BenchmarkId::new(path.name(), &label), |b| {
                 b.iter(|| runner.run(path))
             });
@@ -304,7 +347,11 @@ fn pod_mutation(c: &mut Criterion, runners: &mut [Runner<'_>]) {
 fn paired_ratios(runners: &mut [Runner<'_>]) {
     const ROUNDS: usize = 31;
     const BLOCK: Duration = Duration::from_millis(15);
-    let routes = [Route::Floor, Route::Native, Route::Wapc, Route::Wit];
+    let baseline = runners.iter().any(|r| r.baseline.is_some());
+    let routes: Vec<Route> = routes(baseline)
+        .into_iter()
+        .filter(|&r| r != Route::NativeCold)
+        .collect();
     // Iterations per block, so that each block lasts about BLOCK.
     let sizes: Vec<Vec<u32>> = runners
         .iter_mut()
@@ -353,11 +400,17 @@ fn paired_ratios(runners: &mut [Runner<'_>]) {
             "ratio: {name} = {median:.2} (middle half {q1:.2} - {q3:.2}, {ROUNDS} rounds){verdict}"
         );
     };
-    let pairs = [
+    let mut pairs = vec![
         (Route::Native, Route::Floor, Some(1.5)),
         (Route::Wapc, Route::Native, Some(2.0)),
         (Route::Wit, Route::Native, None),
+        // The cost of the log record: written as the drain writes it, natively, and the
+        // whole module against the baseline build.
+        (Route::NativeLogged, Route::Native, None),
     ];
+    if baseline {
+        pairs.push((Route::Wapc, Route::WapcBaseline, None));
+    }
     for (over, under, budget) in pairs {
         let (a, b) = (index(over), index(under));
         for c in 0..runners.len() {
@@ -366,7 +419,7 @@ fn paired_ratios(runners: &mut [Runner<'_>]) {
         }
     }
     let (ten, hundred) = (case_index("10"), case_index("100"));
-    for route in routes {
+    for &route in &routes {
         let p = index(route);
         let name = format!("{} 100 / 10 containers", route.name());
         report(name, Some(12.0), &|r| r[hundred][p] / r[ten][p]);
@@ -714,10 +767,16 @@ fn main() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(awi::default_module_path);
     println!("module: {}", module.display());
-    let policy =
-        Policy::load_with(&awi::new_engine(None).expect("engine"), &module).expect("policy module");
+    let engine = awi::new_engine(None).expect("engine");
+    let policy = Policy::load_with(&engine, &module).expect("policy module");
+    // `AWI_BENCH_BASELINE=<file.wasm>` adds the route `wapc-baseline` with that module, timed
+    // in pairs against this one (e.g. the module before the log records).
+    let baseline = std::env::var_os("AWI_BENCH_BASELINE").map(|path| {
+        println!("baseline module: {}", Path::new(&path).display());
+        Policy::load_with(&engine, Path::new(&path)).expect("baseline module")
+    });
     let settings = settings();
-    let mut runners = runners(&policy, &settings);
+    let mut runners = runners(&policy, baseline.as_ref(), &settings);
     if let Ok(spec) = std::env::var("AWI_BENCH_COUNT") {
         count_mode(&mut runners, &spec);
         return;

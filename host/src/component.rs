@@ -278,6 +278,32 @@ impl WitPolicy {
     }
 }
 
+/// What `admission.review` answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reviewed {
+    /// The AdmissionReview with its response, as the policy wrote it.
+    pub review: String,
+    /// The decision's log record as one JSON object, `level`, `message` and the fields: the
+    /// record the waPC guest sends to `kubewarden/tracing/log`, without the source location
+    /// the SDK's drain adds.
+    pub log: Value,
+}
+
+/// The WIT log record as one JSON object (see [`Reviewed::log`]).
+fn log_json(record: wit_types::LogRecord) -> Value {
+    let mut map = serde_json::Map::new();
+    let level = match record.level {
+        wit_types::LogLevel::Info => "info",
+        wit_types::LogLevel::Warning => "warning",
+    };
+    map.insert("level".into(), Value::String(level.into()));
+    map.insert("message".into(), Value::String(record.message));
+    for (key, value) in record.fields {
+        map.insert(key, Value::String(value));
+    }
+    Value::Object(map)
+}
+
 /// One component instance. After an [`Error::Runtime`] (a trap) make a new one.
 pub struct WitInstance {
     store: Store<WitState>,
@@ -350,7 +376,7 @@ impl WitInstance {
         context: &[String],
     ) -> Result<String, Error> {
         let reads: Vec<Read> = context.iter().cloned().map(Read::Found).collect();
-        self.review_reads_text(settings, review, &reads)
+        Ok(self.call_review(settings, review, &reads)?.review)
     }
 
     /// `admission.review` with what the host read of each object `admission.needs` named,
@@ -361,16 +387,17 @@ impl WitInstance {
         review: &str,
         reads: &[Read],
     ) -> Result<Value, Error> {
-        let text = self.review_reads_text(settings, review, reads)?;
-        parse_answer(&text)
+        parse_answer(&self.call_review(settings, review, reads)?.review)
     }
 
-    fn review_reads_text(
+    /// `admission.review` as the interface answers it: the AdmissionReview text and the
+    /// decision's log record.
+    pub fn call_review(
         &mut self,
         settings: &str,
         review: &str,
         reads: &[Read],
-    ) -> Result<String, Error> {
+    ) -> Result<Reviewed, Error> {
         let context: Vec<wit_admission::Read> = reads.iter().map(wit_read).collect();
         let result = self.bindings.awi_policy_admission().call_review(
             &mut self.store,
@@ -378,7 +405,11 @@ impl WitInstance {
             review,
             &context,
         );
-        answer("admission.review", result)
+        let reviewed = answer("admission.review", result)?;
+        Ok(Reviewed {
+            review: reviewed.review,
+            log: log_json(reviewed.log),
+        })
     }
 
     /// `admission.needs`, then fetches those objects from `cluster`, then `admission.review`.
@@ -390,6 +421,16 @@ impl WitInstance {
         review: &str,
         cluster: &dyn Cluster,
     ) -> Result<Value, Error> {
+        Ok(self.review_logged(settings, review, cluster)?.0)
+    }
+
+    /// [`WitInstance::review`], with the decision's log record (see [`Reviewed::log`]).
+    pub fn review_logged(
+        &mut self,
+        settings: &str,
+        review: &str,
+        cluster: &dyn Cluster,
+    ) -> Result<(Value, Value), Error> {
         let needed = self.needs(settings, review)?;
         let mut reads = Vec::with_capacity(needed.len());
         for wanted in needed {
@@ -405,7 +446,8 @@ impl WitInstance {
                 },
             });
         }
-        self.review_reads(settings, review, &reads)
+        let reviewed = self.call_review(settings, review, &reads)?;
+        Ok((parse_answer(&reviewed.review)?, reviewed.log))
     }
 
     /// `admission.validate-settings`.

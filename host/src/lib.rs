@@ -60,7 +60,7 @@ pub mod wapc;
 pub use awi_metadata;
 pub use awi_trust::{Code, Finding, Severity, Subject, Verdict};
 pub use cluster::{Cluster, ObjectRef, Objects};
-pub use component::{Read, ReadError, WitInstance, WitPolicy};
+pub use component::{Read, ReadError, Reviewed, WitInstance, WitPolicy};
 pub use componentize::{componentize, wapc_stub_adapter};
 pub use engine::{EpochTicker, Limits, default_cache_dir, new_engine, new_engine_with_epochs};
 pub use policy::{EMBEDDED_MODULE, KUBEWARDEN_TIMEOUT, Policy, default_module_path};

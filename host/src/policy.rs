@@ -209,6 +209,17 @@ impl Policy {
         review: &Value,
         cluster: Arc<dyn Cluster>,
     ) -> Result<Value, Error> {
+        Ok(self.kubewarden_review_logged(settings, review, cluster)?.0)
+    }
+
+    /// [`Policy::kubewarden_review`], with the records the guest logged during the call
+    /// (`kubewarden/tracing/log`, as policy-server receives them).
+    pub fn kubewarden_review_logged(
+        &self,
+        settings: &Value,
+        review: &Value,
+        cluster: Arc<dyn Cluster>,
+    ) -> Result<(Value, Vec<Value>), Error> {
         let instance = self.wapc_instance(cluster)?;
         let answer = match instance.validate(settings, review) {
             Ok(answer) => answer,
@@ -222,7 +233,7 @@ impl Policy {
             },
             Err(e) => return Err(e),
         };
-        answer.admission_review(review)
+        Ok((answer.admission_review(review)?, instance.logs()))
     }
 }
 

@@ -59,6 +59,35 @@ fn review_of_the_bundled_example_injects_the_role() {
 }
 
 #[test]
+fn review_log_prints_the_decision_record_and_the_answer_has_audit_annotations() {
+    let mut args = EXAMPLE_REVIEW.to_vec();
+    args.push("--log");
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let records: Vec<Value> = r.stderr.lines().map(json).collect();
+    let [record] = &records[..] else {
+        panic!("expected one log record on stderr, got {}", r.stderr);
+    };
+    assert_eq!(record["level"], "info", "{record}");
+    assert_eq!(record["action"], "mutated", "{record}");
+    assert_eq!(record["mode"], "web-identity", "{record}");
+    assert_eq!(record["role_arn"], ROLE, "{record}");
+    assert_eq!(record["uid"], "6f1c3c2e-3a4b-4b8e-9d2f-1a2b3c4d5e6f");
+    assert_eq!(record["object"], "Pod/api-7d9f8", "{record}");
+    let annotations = &json(&r.stdout)["response"]["auditAnnotations"];
+    assert_eq!(annotations["role-arn"], ROLE, "{annotations}");
+    assert_eq!(annotations["mode"], "web-identity", "{annotations}");
+    assert_eq!(annotations["trust"], record["trust"], "{annotations}");
+
+    let quiet = run(EXAMPLE_REVIEW);
+    assert!(
+        quiet.stderr.is_empty(),
+        "no records without --log: {}",
+        quiet.stderr
+    );
+}
+
+#[test]
 fn review_diff_is_for_people() {
     let mut args = EXAMPLE_REVIEW.to_vec();
     args.push("--diff");

@@ -2,7 +2,9 @@
 //! natively (the core crate), through waPC (`wapc` + `wasmtime-provider`, as Kubewarden runs
 //! it, `get_resource` answered from the case's cluster, a read the case fails with its
 //! recorded error text) and through the WIT component (that text as a failed read).
-//! Each ABI must give the expected answer AND the same answer as the native core.
+//! Each ABI must give the expected answer AND the same answer as the native core: verdict,
+//! warnings, object, the decision's log record (waPC: what the guest sent to
+//! `kubewarden/tracing/log`; WIT: the record in the result) and the audit annotations.
 //!
 //! Each test goes through all cases and reports every failing file, not just the first.
 
@@ -10,6 +12,7 @@ mod common;
 #[path = "../../tests/support/native.rs"]
 mod native;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -44,6 +47,10 @@ struct Answer {
     warnings: Vec<String>,
     /// The object after the mutation (the original object when unchanged).
     object: Value,
+    /// The decision's log record; `None` when there was none.
+    log: Option<Value>,
+    /// The response's audit annotations.
+    audit_annotations: BTreeMap<String, String>,
 }
 
 fn request(case: &Case) -> &Value {
@@ -65,7 +72,18 @@ fn native(case: &Case) -> Result<Answer, String> {
         code: outcome.code.map(u64::from),
         warnings: outcome.warnings.clone(),
         object: outcome.mutated_object(&original).unwrap_or(original),
+        log: Some(outcome.log_record().to_json()),
+        audit_annotations: outcome.audit_annotations(),
     })
+}
+
+/// The audit annotations of an AdmissionResponse.
+fn audit_annotations(response: &Value) -> Result<BTreeMap<String, String>, String> {
+    match response.get("auditAnnotations") {
+        None => Ok(BTreeMap::new()),
+        Some(map) => serde_json::from_value(map.clone())
+            .map_err(|e| format!("response.auditAnnotations: {e}")),
+    }
 }
 
 /// waPC `validate`; returns the answer and the AdmissionReview Kubewarden would send.
@@ -81,13 +99,29 @@ fn wapc(case: &Case) -> Result<(Answer, Value), String> {
         .admission_review(&case.review)
         .map_err(|e| e.to_string())?;
     let original = original_object(case);
+    // One record per decision, and nothing else logged.
+    let log = match &instance.logs()[..] {
+        [] => None,
+        [record] => Some(recorded::without_location(record)),
+        more => return Err(format!("waPC: {} log records, expected one", more.len())),
+    };
     let answer = Answer {
         allowed: response.accepted,
         message: response.message.clone(),
         code: response.code.map(u64::from),
         warnings: response.warnings.clone().unwrap_or_default(),
         object: response.mutated_object.clone().unwrap_or(original.clone()),
+        log,
+        audit_annotations: response
+            .audit_annotations
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
     };
+    if audit_annotations(&review["response"])? != answer.audit_annotations {
+        return Err("waPC: the AdmissionResponse lost the audit annotations".into());
+    }
     // The Kubewarden AdmissionResponse must carry the same mutation as the mutated object.
     let patched = apply_response_patch(&original, &review["response"])?;
     if patched != answer.object {
@@ -100,8 +134,8 @@ fn wapc(case: &Case) -> Result<(Answer, Value), String> {
 fn wit(case: &Case) -> Result<(Answer, Value), String> {
     let cluster = RecordedCluster(case.cluster());
     let mut instance = common::policy().wit_instance().map_err(|e| e.to_string())?;
-    let review = instance
-        .review(&case.settings_json(), &case.review.to_string(), &cluster)
+    let (review, log) = instance
+        .review_logged(&case.settings_json(), &case.review.to_string(), &cluster)
         .map_err(|e| e.to_string())?;
     let response = &review["response"];
     let original = original_object(case);
@@ -122,6 +156,8 @@ fn wit(case: &Case) -> Result<(Answer, Value), String> {
         )
         .map_err(|e| format!("WIT: response.warnings: {e}"))?,
         object: apply_response_patch(&original, response)?,
+        log: Some(log),
+        audit_annotations: audit_annotations(response)?,
     };
     Ok((answer, review))
 }
@@ -169,6 +205,11 @@ fn check_expected(case: &Case, answer: &Answer) -> Vec<String> {
             answer.warnings, expect.warnings
         ));
     }
+    problems.extend(recorded::decision_differences(
+        expect,
+        answer.log.as_ref(),
+        &answer.audit_annotations,
+    ));
     match &expect.pod {
         Some(pod) => {
             let differences =
@@ -214,6 +255,18 @@ fn check_same(abi: &str, native: &Answer, answer: &Answer) -> Vec<String> {
         problems.push(format!(
             "{abi} warnings {:?} differ from native {:?}",
             answer.warnings, native.warnings
+        ));
+    }
+    if native.log != answer.log {
+        problems.push(format!(
+            "{abi} log record {:?} differs from native {:?}",
+            answer.log, native.log
+        ));
+    }
+    if native.audit_annotations != answer.audit_annotations {
+        problems.push(format!(
+            "{abi} audit annotations {:?} differ from native {:?}",
+            answer.audit_annotations, native.audit_annotations
         ));
     }
     if native.object != answer.object {

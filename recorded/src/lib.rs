@@ -20,6 +20,8 @@
 //!                     "error": "Callback evaluation failure: ..." } ],
 //!   "expect": { "allowed": true, "pod": {}, "expirationRange": [79200, 86400],
 //!               "warnings": [], "message": "only when allowed is false",
+//!               "log": { "level": "info", "message": "...", "uid": "..." },
+//!               "auditAnnotations": { "mode": "web-identity" },
 //!               "settingsError": "only in a case whose settings the policy refuses" }
 //! }
 //! ```
@@ -30,6 +32,7 @@
 pub mod hostile;
 pub mod sized;
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -90,6 +93,13 @@ pub struct Expect {
     /// The rejection message (only when `allowed` is false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The one log record of the decision, exactly: `level`, `message` and every field, as
+    /// one JSON object (the SDK drain's source location aside). Not checked when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<Value>,
+    /// The response's `auditAnnotations`, exactly (`{}`: none). Not checked when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_annotations: Option<BTreeMap<String, String>>,
     /// The message with which the policy refuses the settings; such a case has no review.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings_error: Option<String>,
@@ -118,6 +128,45 @@ impl Case {
     pub fn expiration_range(&self) -> Option<(i64, i64)> {
         self.expect.expiration_range.map(|[low, high]| (low, high))
     }
+}
+
+/// Keys the SDK's log drain adds to every record (where in the policy's source it was
+/// logged); not part of the decision.
+pub const LOG_LOCATION_KEYS: [&str; 3] = ["file", "line", "column"];
+
+/// A record as Kubewarden's host receives it, without [`LOG_LOCATION_KEYS`].
+pub fn without_location(record: &Value) -> Value {
+    let mut record = record.clone();
+    if let Some(map) = record.as_object_mut() {
+        for key in LOG_LOCATION_KEYS {
+            map.remove(key);
+        }
+    }
+    record
+}
+
+/// The differences between the expected and the actual log record and audit annotations of
+/// `case` (only what the case records), one line each; empty when they match.
+pub fn decision_differences(
+    expect: &Expect,
+    log: Option<&Value>,
+    audit_annotations: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(expected) = &expect.log
+        && log != Some(expected)
+    {
+        let actual = log.map_or_else(|| "no record".to_string(), Value::to_string);
+        out.push(format!("log record: expected {expected}, got {actual}"));
+    }
+    if let Some(expected) = &expect.audit_annotations
+        && expected != audit_annotations
+    {
+        out.push(format!(
+            "auditAnnotations: expected {expected:?}, got {audit_annotations:?}"
+        ));
+    }
+    out
 }
 
 /// The repository's `tests/fixtures` folder.

@@ -18,7 +18,9 @@ wit_bindgen::generate!({
     world: "policy",
 });
 
-use awi::policy::types::Severity as WitSeverity;
+use awi::policy::types::{
+    LogLevel as WitLogLevel, LogRecord as WitLogRecord, Severity as WitSeverity,
+};
 use exports::awi::policy::admission as wit_admission;
 use exports::awi::policy::trust as wit_trust;
 
@@ -88,7 +90,7 @@ impl wit_admission::Guest for Policy {
         settings_json: String,
         review: String,
         context: Vec<wit_admission::Read>,
-    ) -> Result<String, String> {
+    ) -> Result<wit_admission::Reviewed, String> {
         let prepared = settings(&settings_json)?;
         let review = admission::parse_review(&review).map_err(|e| e.to_string())?;
         let request = admission::request_of(&review).map_err(|e| e.to_string())?;
@@ -115,11 +117,29 @@ impl wit_admission::Guest for Policy {
                 .find(|object| wanted.matches(object))
                 .map_or(Lookup::NotFound, |object| Lookup::Found(object.clone()))
         });
-        Ok(admission::answer(&review, &outcome).to_string())
+        Ok(wit_admission::Reviewed {
+            review: admission::answer(&review, &outcome).to_string(),
+            log: log_record(outcome.log_record()),
+        })
     }
 
     fn validate_settings(settings_json: String) -> Result<(), String> {
         settings(&settings_json).map(|_| ())
+    }
+}
+
+fn log_record(record: admission::LogRecord) -> WitLogRecord {
+    WitLogRecord {
+        level: match record.level {
+            admission::Level::Info => WitLogLevel::Info,
+            admission::Level::Warning => WitLogLevel::Warning,
+        },
+        message: record.message,
+        fields: record
+            .fields
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value))
+            .collect(),
     }
 }
 

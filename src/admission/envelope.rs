@@ -57,6 +57,7 @@ pub(crate) struct Request<'a> {
     pub(crate) kind: &'a str,
     operation: &'a str,
     namespace: &'a str,
+    name: &'a str,
     pub(crate) object: &'a Value,
 }
 
@@ -70,6 +71,7 @@ impl<'a> Request<'a> {
             kind: text(&["kind", "kind"]),
             operation: text(&["operation"]),
             namespace: text(&["namespace"]),
+            name: text(&["name"]),
             object: request.get("object").unwrap_or(&Value::Null),
         }
     }
@@ -108,6 +110,29 @@ impl<'a> Request<'a> {
         format!("{}/{name}", self.namespace())
     }
 
+    /// `<Kind>/<name>` of the object, for the log. Pods made by controllers have no name
+    /// yet: their `generateName` with `*` stands for it.
+    pub(crate) fn object_label(&self) -> String {
+        let text = |key: &str| {
+            self.object
+                .get("metadata")
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        let kind = if self.kind.is_empty() {
+            "object"
+        } else {
+            self.kind
+        };
+        match (text("name"), self.name, text("generateName")) {
+            (Some(name), _, _) => format!("{kind}/{name}"),
+            (None, name, _) if !name.is_empty() => format!("{kind}/{name}"),
+            (None, _, Some(prefix)) => format!("{kind}/{prefix}*"),
+            _ => kind.to_string(),
+        }
+    }
+
     /// Namespace of the request; Pods from controllers often have none in the object.
     pub(crate) fn namespace(&self) -> &'a str {
         if self.namespace.is_empty() {
@@ -122,7 +147,7 @@ impl<'a> Request<'a> {
 }
 
 /// The AdmissionResponse (admission.k8s.io/v1) for `outcome`: uid, allowed, warnings,
-/// status on rejection, and a base64 JSONPatch for a mutation.
+/// status on rejection, a base64 JSONPatch for a mutation, and the audit annotations.
 pub fn response(request: &Value, outcome: &Outcome) -> Value {
     let mut response = Map::new();
     let uid = request
@@ -146,6 +171,10 @@ pub fn response(request: &Value, outcome: &Outcome) -> Value {
             status.insert("code".into(), json!(code));
         }
         response.insert("status".into(), Value::Object(status));
+    }
+    let annotations = outcome.audit_annotations();
+    if !annotations.is_empty() {
+        response.insert("auditAnnotations".into(), json!(annotations));
     }
     if !outcome.warnings.is_empty() {
         response.insert("warnings".into(), json!(outcome.warnings));

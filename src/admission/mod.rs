@@ -18,7 +18,8 @@
 //!   ServiceAccount; never mutated.
 //! - Anything else: admitted untouched.
 //!
-//! Module map: [`envelope`] reads the AdmissionReview and writes the response, [`prepared`]
+//! Module map: [`envelope`] reads the AdmissionReview and writes the response, [`decision`]
+//! the record of what was decided (log record, audit annotations), [`prepared`]
 //! holds validated settings with their parsed trust policies (and the one settings cache),
 //! [`read_failure`] why an object could not be read and how a warning says it,
 //! [`trust_checks`] the ServiceAccount and Pod role checks, [`workloads`] the Pod templates,
@@ -26,6 +27,7 @@
 //! trust checks do not know each other: this module maps the mutation's credentials to the
 //! identity checked.
 
+pub mod decision;
 pub mod envelope;
 pub mod prepared;
 pub mod read_failure;
@@ -39,7 +41,8 @@ use serde_json::Value;
 use awi_trust::json::type_name;
 pub use awi_trust::k8s::ObjectRef;
 
-use crate::mutation::{self, Credentials, PodRequest};
+use crate::mutation::{self, Credentials, Injection, PodRequest};
+pub use decision::{Action, Decision, Level, LogRecord, Mode, Target};
 use envelope::Request;
 pub use envelope::{AdmissionError, answer, parse_review, request_of, response};
 pub use prepared::{Prepared, SettingsCache};
@@ -89,6 +92,14 @@ impl Context {
         }
     }
 
+    /// The host's whole account of why `wanted` could not be read, for the log.
+    pub fn failure_detail(&self, wanted: &ObjectRef) -> Option<String> {
+        self.failures
+            .iter()
+            .find(|(r, _)| r == wanted)
+            .map(|(_, failure)| failure.detail.clone())
+    }
+
     /// The object `wanted` names, or why it is missing in a few words (one line).
     pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
         match self.read(wanted) {
@@ -112,25 +123,46 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     /// The mutation; empty when the object is admitted unchanged.
     pub patch: Patch,
+    /// What was decided and why; see [`Outcome::log_record`] and
+    /// [`Outcome::audit_annotations`].
+    pub decision: Decision,
 }
 
 impl Outcome {
-    fn admit(warnings: Vec<String>) -> Outcome {
+    fn admit(warnings: Vec<String>, decision: Decision) -> Outcome {
         Outcome {
             allowed: true,
             warnings,
+            decision,
             ..Outcome::default()
         }
     }
 
-    fn reject(message: String, code: u16, warnings: Vec<String>) -> Outcome {
+    /// A rejection; the decision's action becomes [`Action::Rejected`] with the message as
+    /// its reason.
+    fn reject(message: String, code: u16, warnings: Vec<String>, decision: Decision) -> Outcome {
         Outcome {
             allowed: false,
+            decision: Decision {
+                action: Action::Rejected,
+                reason: Some(message.clone()),
+                ..decision
+            },
             message: Some(message),
             code: Some(code),
             warnings,
             patch: Patch::default(),
         }
+    }
+
+    /// The one log record of this answer.
+    pub fn log_record(&self) -> LogRecord {
+        self.decision.log_record(&self.warnings)
+    }
+
+    /// The `auditAnnotations` of the response (keys without prefix).
+    pub fn audit_annotations(&self) -> std::collections::BTreeMap<String, String> {
+        self.decision.audit_annotations(self.allowed)
     }
 
     /// The object with the patch applied, or `None` when there is nothing to change. The
@@ -167,18 +199,28 @@ pub fn needs(request: &Value) -> Vec<ObjectRef> {
 /// Decides `request` (an AdmissionRequest) with the objects the host read.
 pub fn review(prepared: &Prepared, request: &Value, context: &Context) -> Outcome {
     let req = Request::read(request);
+    let decision = Decision {
+        uid: req.uid.to_string(),
+        namespace: req.namespace().to_string(),
+        object: req.object_label(),
+        ..Decision::default()
+    };
+    let about = |target| Decision {
+        target,
+        ..decision.clone()
+    };
     if req.is_pod_create() {
         if prepared.settings().validate_only {
-            stale::review(prepared, &req, context)
+            stale::review(prepared, &req, context, about(Target::PodValidation))
         } else {
-            review_pod(prepared, &req, context)
+            review_pod(prepared, &req, context, about(Target::PodCreate))
         }
     } else if req.is_service_account_write() {
-        review_service_account(prepared, &req)
+        review_service_account(prepared, &req, about(Target::ServiceAccountWrite))
     } else if req.is_workload_write() {
-        workloads::review(prepared, &req, context)
+        workloads::review(prepared, &req, context, about(Target::WorkloadWrite))
     } else {
-        Outcome::admit(Vec::new())
+        Outcome::admit(Vec::new(), decision)
     }
 }
 
@@ -199,22 +241,31 @@ pub fn decide(
     review(prepared, request, &context)
 }
 
-fn review_pod(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+fn review_pod(
+    prepared: &Prepared,
+    req: &Request,
+    context: &Context,
+    mut decision: Decision,
+) -> Outcome {
     let settings = prepared.settings();
     let pod = req.object;
     let namespace = req.namespace();
     let name = match mutation::service_account_name(pod) {
         Ok(name) => name,
-        Err(e) => return Outcome::reject(e.to_string(), 400, Vec::new()),
+        Err(e) => return Outcome::reject(e.to_string(), 400, Vec::new(), decision),
     };
+    decision.service_account = Some(format!("{namespace}/{name}"));
     let wanted = ObjectRef::service_account(namespace, name);
     let mut warnings = Vec::new();
+    let mut unread = None;
     let service_account = match context.lookup(&wanted) {
         Ok(sa) => Some(sa),
         Err(reason) => {
             warnings.push(format!(
                 "cannot read ServiceAccount {namespace}/{name} ({reason}): its IAM role annotations are not applied to this Pod"
             ));
+            decision.host_error = context.failure_detail(&wanted);
+            unread = Some(reason);
             None
         }
     };
@@ -226,19 +277,23 @@ fn review_pod(prepared: &Prepared, req: &Request, context: &Context) -> Outcome 
     };
     match mutation::inject_web_identity(settings, &pod_request) {
         Ok(injection) => {
-            warnings.extend(injection.warnings);
+            warnings.extend(injection.warnings.iter().cloned());
             if let Some(identity) = web_identity(namespace, injection.credentials.as_ref()) {
-                warnings.extend(trust_checks::pod_warnings(prepared, &identity));
+                let report = trust_checks::pod_checks(prepared, &identity);
+                warnings.extend(report.warnings);
+                decision.trust = report.verdict;
             }
+            record_injection(&mut decision, &injection, unread);
             Outcome {
                 allowed: true,
                 message: None,
                 code: None,
                 warnings,
                 patch: injection.patch,
+                decision,
             }
         }
-        Err(e) => Outcome::reject(e.to_string(), 400, warnings),
+        Err(e) => Outcome::reject(e.to_string(), 400, warnings, decision),
     }
 }
 
@@ -265,7 +320,39 @@ fn web_identity<'a>(
     }
 }
 
-fn review_service_account(prepared: &Prepared, req: &Request) -> Outcome {
+/// What the injection did, into `decision`; `unread` is why the ServiceAccount could not be
+/// read, when it could not.
+fn record_injection(decision: &mut Decision, injection: &Injection, unread: Option<String>) {
+    decision.skipped_containers = injection.skipped_containers.clone();
+    let (mode, role_arn) = match &injection.credentials {
+        Some(Credentials::WebIdentity { role_arn, .. }) => {
+            (Mode::WebIdentity, Some(role_arn.clone()))
+        }
+        Some(Credentials::ContainerCredentials { .. }) => (Mode::ContainerCredentials, None),
+        None => (Mode::None, None),
+    };
+    decision.mode = mode;
+    decision.role_arn = role_arn;
+    decision.action = match (&injection.credentials, unread) {
+        // A settings entry can still give the Pod a role without its ServiceAccount; the
+        // reason stays on the record.
+        (Some(_), unread) => {
+            decision.reason = unread;
+            if injection.patch.0.is_empty() {
+                Action::AlreadyMutated
+            } else {
+                Action::Mutated
+            }
+        }
+        (None, Some(reason)) => {
+            decision.reason = Some(reason);
+            Action::NotApplied
+        }
+        (None, None) => Action::NoRole,
+    };
+}
+
+fn review_service_account(prepared: &Prepared, req: &Request, mut decision: Decision) -> Outcome {
     let object = match req.object {
         Value::Object(_) => req.object,
         other => {
@@ -276,12 +363,60 @@ fn review_service_account(prepared: &Prepared, req: &Request) -> Outcome {
                 ),
                 400,
                 Vec::new(),
+                decision,
             );
         }
     };
     let report = trust_checks::review_service_account(prepared, req.namespace(), object);
+    decision.service_account = Some(report.service_account.clone());
+    decision.role_arn = report.role_arn;
+    decision.trust = report.verdict;
+    decision.action = Action::Admitted;
     match report.rejection {
-        Some(message) => Outcome::reject(message, 403, report.warnings),
-        None => Outcome::admit(report.warnings),
+        Some(message) => Outcome::reject(message, 403, report.warnings, decision),
+        None => Outcome::admit(report.warnings, decision),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The one-line reason goes to the warning and the record; the host's whole text only
+    /// to the record.
+    #[test]
+    fn an_unreadable_service_account_is_logged_with_its_reason() {
+        let prepared = Prepared::parse("{}").unwrap();
+        let request = json!({
+            "uid": "u1", "operation": "CREATE", "namespace": "payments",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "object": {"metadata": {"generateName": "api-"},
+                       "spec": {"serviceAccountName": "api", "containers": [{"name": "c"}]}}
+        });
+        let outcome = decide(&prepared, &request, |_| {
+            Lookup::Failed(ReadFailure::other("serviceaccounts \"api\" is forbidden"))
+        });
+        assert!(outcome.allowed && outcome.patch.0.is_empty());
+        let record = outcome.log_record();
+        assert_eq!(record.level, Level::Warning);
+        assert_eq!(
+            record.to_json(),
+            json!({
+                "level": "warning",
+                "message": "Pod admitted unchanged: its ServiceAccount could not be read, so its IAM role is not applied (with warnings)",
+                "uid": "u1", "namespace": "payments", "object": "Pod/api-*",
+                "service_account": "payments/api", "mode": "none", "action": "not-applied",
+                "reason": "serviceaccounts \"api\" is forbidden",
+                "host_error": "serviceaccounts \"api\" is forbidden",
+                "warnings": outcome.warnings[0],
+            })
+        );
+        let annotations = outcome.audit_annotations();
+        assert_eq!(
+            json!(annotations),
+            json!({"mode": "none", "trust": "not-checked"})
+        );
     }
 }

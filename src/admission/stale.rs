@@ -19,30 +19,47 @@
 //! with a warning: there is nothing to compare it with.
 
 use super::envelope::Request;
-use super::{Context, ObjectRef, Outcome, Prepared};
+use super::{Action, Context, Decision, Mode, ObjectRef, Outcome, Prepared};
 use crate::mutation::{self, Credentials, Injected, PodRequest};
 
 /// The answer to a Pod under `validateOnly`: admitted when its credentials are current,
 /// rejected with the difference when they are stale; never a patch.
-pub(crate) fn review(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+pub(crate) fn review(
+    prepared: &Prepared,
+    req: &Request,
+    context: &Context,
+    mut decision: Decision,
+) -> Outcome {
     let pod = req.object;
     let namespace = req.namespace();
     let who = mutation::pod_display_name(pod, namespace);
-    let unchecked = |problem: String| {
-        Outcome::admit(vec![format!(
+    let unchecked = |problem: String, decision: Decision| {
+        let warning = format!(
             "{who}: {problem}: its AWS credentials are not compared with its ServiceAccount"
-        )])
+        );
+        Outcome::admit(
+            vec![warning],
+            Decision {
+                action: Action::Unchecked,
+                reason: Some(problem),
+                ..decision
+            },
+        )
     };
     let name = match mutation::service_account_name(pod) {
         Ok(name) => name,
-        Err(e) => return unchecked(e.to_string()),
+        Err(e) => return unchecked(e.to_string(), decision),
     };
-    let service_account = match context.lookup(&ObjectRef::service_account(namespace, name)) {
+    decision.service_account = Some(format!("{namespace}/{name}"));
+    let wanted = ObjectRef::service_account(namespace, name);
+    let service_account = match context.lookup(&wanted) {
         Ok(service_account) => service_account,
         Err(reason) => {
-            return unchecked(format!(
-                "cannot read ServiceAccount {namespace}/{name} ({reason})"
-            ));
+            decision.host_error = context.failure_detail(&wanted);
+            return unchecked(
+                format!("cannot read ServiceAccount {namespace}/{name} ({reason})"),
+                decision,
+            );
         }
     };
     let request = PodRequest {
@@ -53,23 +70,32 @@ pub(crate) fn review(prepared: &Prepared, req: &Request, context: &Context) -> O
     };
     let current = match mutation::inject_web_identity(prepared.settings(), &request) {
         Ok(injection) => injection.credentials,
-        Err(e) => return unchecked(e.to_string()),
+        Err(e) => return unchecked(e.to_string(), decision),
+    };
+    decision.action = Action::Admitted;
+    (decision.mode, decision.role_arn) = match &current {
+        Some(Credentials::WebIdentity { role_arn, .. }) => {
+            (Mode::WebIdentity, Some(role_arn.clone()))
+        }
+        Some(Credentials::ContainerCredentials { .. }) => (Mode::ContainerCredentials, None),
+        None => (Mode::None, None),
     };
     let carried = match mutation::injected_credentials(prepared.settings(), pod, namespace) {
         // Every container is skipped: the Pod is given no credentials, nothing is stale.
-        Ok(None) => return Outcome::admit(Vec::new()),
+        Ok(None) => return Outcome::admit(Vec::new(), decision),
         Ok(Some(carried)) => carried,
-        Err(e) => return unchecked(e.to_string()),
+        Err(e) => return unchecked(e.to_string(), decision),
     };
     let owner = format!("ServiceAccount {namespace}/{name}");
     match difference(current.as_ref(), &carried, &owner) {
-        None => Outcome::admit(Vec::new()),
+        None => Outcome::admit(Vec::new(), decision),
         Some(difference) => Outcome::reject(
             format!(
                 "{who}: stale AWS credentials: {difference}; delete the Pod (kubectl rollout restart for a workload's Pods) so that it is created again with the current ones"
             ),
             403,
             Vec::new(),
+            decision,
         ),
     }
 }

@@ -27,6 +27,40 @@ use awi_trust::{self as trust, RoleArn, Subject};
 use super::prepared::Prepared;
 use crate::settings::{Settings, TrustValidation};
 
+/// What checks 1–3 concluded about a role for a ServiceAccount: the first check that
+/// failed, else whether the role's trust policy lets it in. Logged and written to the audit
+/// log; absent when no check ran (`trustValidation: off`, no role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustVerdict {
+    /// Check 3 ran: the trust policy lets the ServiceAccount assume the role.
+    Trusted,
+    /// Checks 1–2 passed; the role is not in `roleTrustPolicies` or no `oidcProvider` is
+    /// set, so its trust policy was not decided.
+    NoTrustPolicy,
+    /// Check 1 failed: the role ARN is not well-formed.
+    InvalidRoleArn,
+    /// Check 2 failed: the role's account is not in `allowedAccounts`.
+    AccountNotAllowed,
+    /// Check 2 failed: the role is not in the namespace's `allowedRoles`.
+    RoleNotAllowed,
+    /// Check 3 failed: the trust policy does not let the ServiceAccount assume the role.
+    NotTrusted,
+}
+
+impl TrustVerdict {
+    /// The verdict as logged and in the `trust` audit annotation.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustVerdict::Trusted => "trusted",
+            TrustVerdict::NoTrustPolicy => "no-trust-policy",
+            TrustVerdict::InvalidRoleArn => "invalid-role-arn",
+            TrustVerdict::AccountNotAllowed => "account-not-allowed",
+            TrustVerdict::RoleNotAllowed => "role-not-allowed",
+            TrustVerdict::NotTrusted => "not-trusted",
+        }
+    }
+}
+
 /// The result of checking a ServiceAccount's role.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceAccountReport {
@@ -34,15 +68,31 @@ pub struct ServiceAccountReport {
     pub rejection: Option<String>,
     /// Problems that do not reject, as admission warnings.
     pub warnings: Vec<String>,
+    /// The ServiceAccount, `<namespace>/<name>`.
+    pub service_account: String,
+    /// The role, as composed from the annotation; `None` without one.
+    pub role_arn: Option<String>,
+    /// What the checks concluded; `None` when none ran.
+    pub verdict: Option<TrustVerdict>,
+}
+
+/// The trust checks of the role a Pod was given: warnings only.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodReport {
+    /// Every problem, as admission warnings.
+    pub warnings: Vec<String>,
+    /// What the checks concluded; `None` when none ran.
+    pub verdict: Option<TrustVerdict>,
 }
 
 /// What the checks found, before the mode decides what each problem does.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Problems {
     /// Checks 1–3: the role cannot work for this ServiceAccount.
     blocking: Vec<String>,
     /// Check 4: the role works, but its trust policy is too open or fragile.
     lint: Vec<String>,
+    verdict: TrustVerdict,
 }
 
 /// The ServiceAccount whose role is checked, and the audience its tokens carry.
@@ -71,9 +121,6 @@ pub fn review_service_account(
     object: &Value,
 ) -> ServiceAccountReport {
     let settings = prepared.settings();
-    if settings.trust_validation == TrustValidation::Off {
-        return ServiceAccountReport::default();
-    }
     let annotation = |suffix: &str| {
         let key = format!("{}/{suffix}", settings.annotation_prefix);
         object
@@ -81,16 +128,25 @@ pub fn review_service_account(
             .and_then(|a| a.get(&key))
             .and_then(Value::as_str)
     };
-    let Some(role) = annotation("role-arn").filter(|r| !r.is_empty()) else {
-        return ServiceAccountReport::default();
-    };
-    let role_arn = settings.compose_role_arn(role);
     let namespace = str_at(object, &["metadata", "namespace"])
         .filter(|ns| !ns.is_empty())
         .unwrap_or(namespace);
+    let name = str_at(object, &["metadata", "name"]).unwrap_or("");
+    let unchecked = |role_arn: Option<String>| ServiceAccountReport {
+        service_account: format!("{namespace}/{name}"),
+        role_arn,
+        ..ServiceAccountReport::default()
+    };
+    let Some(role) = annotation("role-arn").filter(|r| !r.is_empty()) else {
+        return unchecked(None);
+    };
+    let role_arn = settings.compose_role_arn(role);
+    if settings.trust_validation == TrustValidation::Off {
+        return unchecked(Some(role_arn));
+    }
     let identity = Identity {
         namespace,
-        name: str_at(object, &["metadata", "name"]).unwrap_or(""),
+        name,
         role_arn: &role_arn,
         audience: annotation("audience").unwrap_or(&settings.token_audience),
     };
@@ -100,35 +156,52 @@ pub fn review_service_account(
 /// The checks for `identity`, decided by `trustValidation`: under `enforce` checks 1–3
 /// reject, otherwise every problem is a warning.
 pub fn review_identity(prepared: &Prepared, identity: &Identity) -> ServiceAccountReport {
+    let report = ServiceAccountReport {
+        service_account: format!("{}/{}", identity.namespace, identity.name),
+        role_arn: Some(identity.role_arn.to_string()),
+        ..ServiceAccountReport::default()
+    };
     let settings = prepared.settings();
     if settings.trust_validation == TrustValidation::Off {
-        return ServiceAccountReport::default();
+        return report;
     }
     let problems = check(prepared, identity);
+    let report = ServiceAccountReport {
+        verdict: Some(problems.verdict),
+        ..report
+    };
     match settings.trust_validation {
         TrustValidation::Enforce if !problems.blocking.is_empty() => ServiceAccountReport {
             rejection: Some(problems.blocking.join("; ")),
             warnings: problems.lint,
+            ..report
         },
         _ => ServiceAccountReport {
-            rejection: None,
             warnings: problems.blocking.into_iter().chain(problems.lint).collect(),
+            ..report
         },
     }
 }
 
-/// Trust problems of the role a Pod was given, as warnings.
-pub fn pod_warnings(prepared: &Prepared, identity: &Identity) -> Vec<String> {
+/// Trust problems of the role a Pod was given, as warnings, and the verdict.
+pub fn pod_checks(prepared: &Prepared, identity: &Identity) -> PodReport {
     if prepared.settings().trust_validation == TrustValidation::Off {
-        return Vec::new();
+        return PodReport::default();
     }
     let problems = check(prepared, identity);
-    problems.blocking.into_iter().chain(problems.lint).collect()
+    PodReport {
+        warnings: problems.blocking.into_iter().chain(problems.lint).collect(),
+        verdict: Some(problems.verdict),
+    }
 }
 
 fn check(prepared: &Prepared, identity: &Identity) -> Problems {
     let settings = prepared.settings();
-    let mut problems = Problems::default();
+    let mut problems = Problems {
+        blocking: Vec::new(),
+        lint: Vec::new(),
+        verdict: TrustVerdict::NoTrustPolicy,
+    };
     let who = identity.label();
     let role = match RoleArn::parse(identity.role_arn) {
         Ok(role) => role,
@@ -137,6 +210,7 @@ fn check(prepared: &Prepared, identity: &Identity) -> Problems {
                 "{who}: {}/role-arn is not a valid IAM role ARN: {e}",
                 settings.annotation_prefix
             ));
+            problems.verdict = TrustVerdict::InvalidRoleArn;
             return problems;
         }
     };
@@ -152,6 +226,7 @@ fn check(prepared: &Prepared, identity: &Identity) -> Problems {
             role.account(),
             settings.allowed_accounts.join(", ")
         ));
+        problems.verdict = TrustVerdict::AccountNotAllowed;
     }
     if let Some((key, patterns)) = settings.allowed_roles_for(identity.namespace)
         && !patterns
@@ -167,6 +242,9 @@ fn check(prepared: &Prepared, identity: &Identity) -> Problems {
             "{who}: role {role} is not allowed in namespace {}: allowedRoles.{key:?} lists {allowed}",
             identity.namespace
         ));
+        if problems.verdict == TrustVerdict::NoTrustPolicy {
+            problems.verdict = TrustVerdict::RoleNotAllowed;
+        }
     }
     let (Some(trust), Some(provider)) = (prepared.role_trust(&role), &settings.oidc_provider)
     else {
@@ -179,6 +257,14 @@ fn check(prepared: &Prepared, identity: &Identity) -> Problems {
         service_account: identity.name.to_string(),
     };
     let verdict = trust.policy().decide(&role, &subject);
+    // The first failed check names the verdict.
+    if problems.verdict == TrustVerdict::NoTrustPolicy {
+        problems.verdict = if verdict.allowed {
+            TrustVerdict::Trusted
+        } else {
+            TrustVerdict::NotTrusted
+        };
+    }
     if !verdict.allowed {
         let mut message = format!(
             "{who}: role {} does not trust system:serviceaccount:{}:{} with audience {}",

@@ -16,8 +16,10 @@ use serde_json::Value;
 use awi_trust::json::type_name;
 
 use super::envelope::Request;
-use super::{Context, ObjectRef, Outcome, Prepared, Read, trust_checks, web_identity};
-use crate::mutation::{self, PodRequest};
+use super::{
+    Action, Context, Decision, Mode, ObjectRef, Outcome, Prepared, Read, trust_checks, web_identity,
+};
+use crate::mutation::{self, Credentials, PodRequest};
 
 /// The Pod template of the workload `req` carries: `spec.template`, or
 /// `spec.jobTemplate.spec.template` for a CronJob; an error naming the first field that is
@@ -46,35 +48,58 @@ pub(crate) fn template<'a>(req: &Request<'a>) -> Result<&'a Value, String> {
 }
 
 /// The checks a Pod of the workload's template would get, as the workload's verdict.
-pub(crate) fn review(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+pub(crate) fn review(
+    prepared: &Prepared,
+    req: &Request,
+    context: &Context,
+    mut decision: Decision,
+) -> Outcome {
     let who = format!("{} {}", req.kind, req.object_name());
     let about = |message: &str| format!("{who}: {message}");
-    let unchecked = |problem: String| {
-        Outcome::admit(vec![about(&format!(
+    let unchecked = |problem: String, decision: Decision| {
+        let warning = about(&format!(
             "{problem}: the AWS credentials of its Pods are not checked"
-        ))])
+        ));
+        Outcome::admit(
+            vec![warning],
+            Decision {
+                action: Action::Unchecked,
+                reason: Some(problem),
+                ..decision
+            },
+        )
     };
     let template = match template(req) {
         Ok(template) => template,
-        Err(problem) => return unchecked(format!("no Pod template: {problem}")),
+        Err(problem) => return unchecked(format!("no Pod template: {problem}"), decision),
     };
     let namespace = req.namespace();
     let name = match mutation::service_account_name(template) {
         Ok(name) => name,
-        Err(e) => return unchecked(format!("Pod template: {e}")),
+        Err(e) => return unchecked(format!("Pod template: {e}"), decision),
     };
+    decision.service_account = Some(format!("{namespace}/{name}"));
     let wanted = ObjectRef::service_account(namespace, name);
     let service_account = match context.read(&wanted) {
         Read::Found(service_account) => service_account,
         Read::Missing => {
-            return Outcome::admit(vec![about(&format!(
-                "ServiceAccount {namespace}/{name} does not exist: the API server refuses the Pods of this workload until it is created"
-            ))]);
+            return Outcome::admit(
+                vec![about(&format!(
+                    "ServiceAccount {namespace}/{name} does not exist: the API server refuses the Pods of this workload until it is created"
+                ))],
+                Decision {
+                    action: Action::Unchecked,
+                    reason: Some("not found".to_string()),
+                    ..decision
+                },
+            );
         }
         Read::Failed(reason) => {
-            return unchecked(format!(
-                "cannot read ServiceAccount {namespace}/{name} ({reason})"
-            ));
+            decision.host_error = context.failure_detail(&wanted);
+            return unchecked(
+                format!("cannot read ServiceAccount {namespace}/{name} ({reason})"),
+                decision,
+            );
         }
     };
     let pod = PodRequest {
@@ -85,16 +110,24 @@ pub(crate) fn review(prepared: &Prepared, req: &Request, context: &Context) -> O
     };
     let injection = match mutation::inject_web_identity(prepared.settings(), &pod) {
         Ok(injection) => injection,
-        Err(e) => return unchecked(format!("Pod template: {e}")),
+        Err(e) => return unchecked(format!("Pod template: {e}"), decision),
     };
     let mut warnings: Vec<String> = injection.warnings.iter().map(|w| about(w)).collect();
+    decision.action = Action::Admitted;
+    decision.mode = match &injection.credentials {
+        Some(Credentials::WebIdentity { .. }) => Mode::WebIdentity,
+        Some(Credentials::ContainerCredentials { .. }) => Mode::ContainerCredentials,
+        None => Mode::None,
+    };
     let Some(identity) = web_identity(namespace, injection.credentials.as_ref()) else {
-        return Outcome::admit(warnings);
+        return Outcome::admit(warnings, decision);
     };
     let report = trust_checks::review_identity(prepared, &identity);
+    decision.role_arn = report.role_arn;
+    decision.trust = report.verdict;
     warnings.extend(report.warnings.iter().map(|w| about(w)));
     match report.rejection {
-        Some(message) => Outcome::reject(about(&message), 403, warnings),
-        None => Outcome::admit(warnings),
+        Some(message) => Outcome::reject(about(&message), 403, warnings, decision),
+        None => Outcome::admit(warnings, decision),
     }
 }

@@ -17,8 +17,8 @@ use crate::admission::{FailureKind, Lookup, ReadFailure};
 /// The prefixes the waPC guest library and Kubewarden's callback put before the error.
 const PREFIXES: [&str; 2] = ["Host error: ", "Callback evaluation failure: "];
 
-/// What a Kubewarden `get_resource` error `text` means for the policy. The whole text stays
-/// in the failure's `detail`.
+/// What a Kubewarden `get_resource` error `text` means for the policy. The whole text (less
+/// the guest library's `Host error: `) stays in the failure's `detail`.
 pub fn get_resource_failure(text: &str) -> Lookup {
     let error = PREFIXES.iter().fold(text.trim_start(), |t, prefix| {
         t.strip_prefix(prefix).unwrap_or(t)
@@ -41,7 +41,11 @@ pub fn get_resource_failure(text: &str) -> Lookup {
     };
     match kind {
         FailureKind::Status { code: 404, .. } => Lookup::NotFound,
-        kind => Lookup::Failed(ReadFailure::new(kind, text)),
+        // The detail is the host's text, without the waPC guest library's own wrapper.
+        kind => Lookup::Failed(ReadFailure::new(
+            kind,
+            text.trim_start().strip_prefix(PREFIXES[0]).unwrap_or(text),
+        )),
     }
 }
 
@@ -216,7 +220,8 @@ mod tests {
     fn failure(text: &str) -> FailureKind {
         match get_resource_failure(text) {
             Lookup::Failed(failure) => {
-                assert_eq!(failure.detail, text, "the whole text is kept");
+                let host_text = text.strip_prefix("Host error: ").unwrap_or(text);
+                assert_eq!(failure.detail, host_text, "the host's whole text is kept");
                 failure.kind
             }
             other => panic!("{text:?}: expected a failure, got {other:?}"),

@@ -20,12 +20,14 @@ const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 const AWS_STS_REGIONAL_ENDPOINTS: &str = "AWS_STS_REGIONAL_ENDPOINTS";
 
 /// Mutates every container of the list `key` (`containers` or `initContainers`; ephemeral
-/// containers are never touched).
+/// containers are never touched); the names of those `skip-containers` leaves alone are
+/// added to `skipped`.
 pub fn containers(
     spec: &serde_json::Map<String, Value>,
     key: &str,
     plan: &Plan,
     ops: &mut Ops,
+    skipped: &mut Vec<String>,
 ) -> Result<(), MutationError> {
     let Some(list) = pod::opt_array(spec, key, || format!("spec.{key}"))? else {
         return Ok(());
@@ -40,7 +42,7 @@ pub fn containers(
                 pointer
             },
         };
-        container_ops(container, &at, plan, ops)?;
+        container_ops(container, &at, plan, ops, skipped)?;
     }
     Ok(())
 }
@@ -68,6 +70,7 @@ fn container_ops(
     at: &Location,
     plan: &Plan,
     ops: &mut Ops,
+    skipped: &mut Vec<String>,
 ) -> Result<(), MutationError> {
     let Some(container) = container.as_object() else {
         return Err(MutationError::WrongType {
@@ -78,6 +81,7 @@ fn container_ops(
     };
     let name = pod::opt_str(container, "name", || at.field(".name"))?.unwrap_or("");
     if plan.skip.contains(name) {
+        skipped.push(name.to_string());
         return Ok(());
     }
     let env = pod::opt_array(container, "env", || at.field(".env"))?;

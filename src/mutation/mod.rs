@@ -59,6 +59,9 @@ pub struct Injection {
     pub credentials: Option<Credentials>,
     /// Invalid annotation values that were ignored or adjusted, naming object, key and value.
     pub warnings: Vec<String>,
+    /// Containers and init containers left alone because `skip-containers` names them, in
+    /// Pod order.
+    pub skipped_containers: Vec<String>,
 }
 
 /// The credentials a Pod is given.
@@ -141,12 +144,20 @@ pub fn inject_web_identity(
         patch::label(pod, &mut ops)?;
     }
     patch::volume(spec, &plan, &mut ops)?;
-    container::containers(spec, "containers", &plan, &mut ops)?;
-    container::containers(spec, "initContainers", &plan, &mut ops)?;
+    let mut skipped_containers = Vec::new();
+    container::containers(spec, "containers", &plan, &mut ops, &mut skipped_containers)?;
+    container::containers(
+        spec,
+        "initContainers",
+        &plan,
+        &mut ops,
+        &mut skipped_containers,
+    )?;
     Ok(Injection {
         patch: ops.into_patch(),
         credentials: Some(plan.credentials()),
         warnings,
+        skipped_containers,
     })
 }
 

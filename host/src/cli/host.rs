@@ -11,7 +11,7 @@ use awi::{Credentials, Objects, Policy, Reference, Registry, RegistryError, Sour
 use serde_json::Value;
 
 use super::error::{Failure, Outcome};
-use super::model::{Finding, Module, Subject, Verdict};
+use super::model::{Finding, Module, Reviewed, Subject, Verdict};
 
 /// Loads the module named by `--module` (a file or a `registry://` reference), or the
 /// embedded one, when first asked.
@@ -165,11 +165,13 @@ impl Module for Session {
         })
     }
 
-    fn review(&mut self, settings: &Value, review: &Value, cluster: &Objects) -> Outcome<Value> {
+    fn review(&mut self, settings: &Value, review: &Value, cluster: &Objects) -> Outcome<Reviewed> {
         let cluster = Arc::new(cluster.clone());
-        self.policy
-            .kubewarden_review(settings, review, cluster)
-            .map_err(host_failure)
+        let (answer, logs) = self
+            .policy
+            .kubewarden_review_logged(settings, review, cluster)
+            .map_err(host_failure)?;
+        Ok(Reviewed { answer, logs })
     }
 
     fn check(

@@ -74,6 +74,10 @@ enum Command {
         /// Print the changes for people instead of the AdmissionReview JSON.
         #[arg(long)]
         diff: bool,
+        /// Also print the policy's log records (what policy-server logs for this request)
+        /// on stderr, one JSON object a line.
+        #[arg(long)]
+        log: bool,
     },
     /// Print a Pod manifest as the policy would mutate it on creation (YAML); warnings go
     /// to stderr. Exit 0, 2 bad input.
@@ -371,16 +375,24 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
             cluster,
             service_account_error,
             diff,
-        } => review::review(
-            loader.wapc()?,
-            &review::ReviewArgs {
-                review: &path,
-                settings: cluster.settings.as_deref(),
-                service_accounts: &cluster.service_accounts,
-                service_account_error: service_account_error.as_deref(),
-                diff,
-            },
-        ),
+            log,
+        } => {
+            let (printed, logs) = review::review(
+                loader.wapc()?,
+                &review::ReviewArgs {
+                    review: &path,
+                    settings: cluster.settings.as_deref(),
+                    service_accounts: &cluster.service_accounts,
+                    service_account_error: service_account_error.as_deref(),
+                    diff,
+                    log,
+                },
+            )?;
+            for line in logs {
+                eprintln!("{line}");
+            }
+            Ok(printed)
+        }
         Command::Mutate {
             pod,
             cluster,

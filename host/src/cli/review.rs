@@ -121,9 +121,13 @@ pub struct ReviewArgs<'a> {
     /// The host error every ServiceAccount read fails with, when set.
     pub service_account_error: Option<&'a str>,
     pub diff: bool,
+    /// Also return the policy's log records, one JSON line each, for stderr.
+    pub log: bool,
 }
 
-pub fn review(module: &mut dyn Module, args: &ReviewArgs) -> Outcome<Printed> {
+/// The answer (or the diff) for stdout, and with `--log` the policy's log records as JSON
+/// lines for stderr.
+pub fn review(module: &mut dyn Module, args: &ReviewArgs) -> Outcome<(Printed, Vec<String>)> {
     let origin = format!("REVIEW {}", args.review.display());
     let text = read_text(args.review, "REVIEW")?;
     let review = as_review(parse_document(&text, &origin)?, &origin)?;
@@ -132,7 +136,8 @@ pub fn review(module: &mut dyn Module, args: &ReviewArgs) -> Outcome<Printed> {
         cluster.fail_every_read(error);
     }
     let settings = load_settings(module, args.settings)?;
-    let answer = module.review(&settings, &review, &cluster)?;
+    let reviewed = module.review(&settings, &review, &cluster)?;
+    let answer = reviewed.answer;
     let response = answer.get("response").cloned().unwrap_or(Value::Null);
     let allowed = response.get("allowed").and_then(Value::as_bool) == Some(true);
     let stdout = if args.diff {
@@ -151,10 +156,16 @@ pub fn review(module: &mut dyn Module, args: &ReviewArgs) -> Outcome<Printed> {
         let pretty = serde_json::to_string_pretty(&answer).unwrap_or_else(|_| answer.to_string());
         format!("{pretty}\n")
     };
-    Ok(Printed {
+    let logs = if args.log {
+        reviewed.logs.iter().map(Value::to_string).collect()
+    } else {
+        Vec::new()
+    };
+    let printed = Printed {
         stdout,
         code: if allowed { 0 } else { EXIT_NO },
-    })
+    };
+    Ok((printed, logs))
 }
 
 pub struct MutateArgs<'a> {
@@ -207,7 +218,7 @@ pub fn mutate(module: &mut dyn Module, args: &MutateArgs) -> Outcome<(String, Ve
     let pod = review["request"]["object"].clone();
     let cluster = load_cluster(args.service_accounts)?;
     let settings = load_settings(module, args.settings)?;
-    let answer = module.review(&settings, &review, &cluster)?;
+    let answer = module.review(&settings, &review, &cluster)?.answer;
     let response = answer.get("response").cloned().unwrap_or(Value::Null);
     let warnings: Vec<String> = response
         .get("warnings")
