@@ -155,6 +155,19 @@ impl Outcome {
         }
     }
 
+    /// Admitted without its checks because of `problem` (the record's reason), with one
+    /// warning.
+    fn unchecked(warning: String, problem: String, decision: Decision) -> Outcome {
+        Outcome::admit(
+            vec![warning],
+            Decision {
+                action: Action::Unchecked,
+                reason: Some(problem),
+                ..decision
+            },
+        )
+    }
+
     /// The one log record of this answer.
     pub fn log_record(&self) -> LogRecord {
         self.decision.log_record(&self.warnings)

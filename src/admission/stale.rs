@@ -37,14 +37,7 @@ pub(crate) fn review(
         let warning = format!(
             "{who}: {problem}: its AWS credentials are not compared with its ServiceAccount"
         );
-        Outcome::admit(
-            vec![warning],
-            Decision {
-                action: Action::Unchecked,
-                reason: Some(problem),
-                ..decision
-            },
-        )
+        Outcome::unchecked(warning, problem, decision)
     };
     let name = match mutation::service_account_name(pod) {
         Ok(name) => name,

@@ -60,14 +60,7 @@ pub(crate) fn review(
         let warning = about(&format!(
             "{problem}: the AWS credentials of its Pods are not checked"
         ));
-        Outcome::admit(
-            vec![warning],
-            Decision {
-                action: Action::Unchecked,
-                reason: Some(problem),
-                ..decision
-            },
-        )
+        Outcome::unchecked(warning, problem, decision)
     };
     let template = match template(req) {
         Ok(template) => template,
@@ -83,15 +76,12 @@ pub(crate) fn review(
     let service_account = match context.read(&wanted) {
         Read::Found(service_account) => service_account,
         Read::Missing => {
-            return Outcome::admit(
-                vec![about(&format!(
+            return Outcome::unchecked(
+                about(&format!(
                     "ServiceAccount {namespace}/{name} does not exist: the API server refuses the Pods of this workload until it is created"
-                ))],
-                Decision {
-                    action: Action::Unchecked,
-                    reason: Some("not found".to_string()),
-                    ..decision
-                },
+                )),
+                "not found".to_string(),
+                decision,
             );
         }
         Read::Failed(reason) => {
