@@ -20,9 +20,15 @@ const PREFIXES: [&str; 2] = ["Host error: ", "Callback evaluation failure: "];
 /// What a Kubewarden `get_resource` error `text` means for the policy. The whole text (less
 /// the guest library's `Host error: `) stays in the failure's `detail`.
 pub fn get_resource_failure(text: &str) -> Lookup {
-    let error = PREFIXES.iter().fold(text.trim_start(), |t, prefix| {
-        t.strip_prefix(prefix).unwrap_or(t)
-    });
+    // The wrappers in any order, repeated: a host that passes on a text Kubewarden already
+    // wrapped (`awi review --service-account-error`) wraps it again.
+    let mut error = text.trim_start();
+    while let Some(rest) = PREFIXES
+        .iter()
+        .find_map(|prefix| error.strip_prefix(prefix))
+    {
+        error = rest;
+    }
     let (head, causes) = chain(error);
     if head.starts_with("Cannot find ") && head.contains(" named '") {
         return Lookup::NotFound;
@@ -240,6 +246,11 @@ mod tests {
     fn cannot_find_is_not_found() {
         let text = r#"Host error: Cannot find v1/ServiceAccount named 'api' inside of namespace 'Some("payments")'"#;
         assert_eq!(get_resource_failure(text), Lookup::NotFound);
+        // A text wrapped twice (a host passing on Kubewarden's own) reads the same.
+        assert_eq!(
+            get_resource_failure(&format!("Host error: {text}")),
+            Lookup::NotFound
+        );
         // The kind itself unknown to the API server is another matter.
         assert_eq!(
             failure("Host error: Callback evaluation failure: Cannot find resource v1/Foo"),
