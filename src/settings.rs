@@ -144,7 +144,7 @@ fn default_partition() -> String {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ContainerCredentials {
     /// The ServiceAccounts served in this mode.
-    pub identities: Vec<Identity>,
+    pub identities: Vec<ContainerIdentity>,
     /// Audience of the projected token.
     pub audience: String,
     /// Where the token volume is mounted.
@@ -182,7 +182,7 @@ impl ContainerCredentials {
 /// A ServiceAccount served in container-credentials mode (exact match, no wildcards).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Identity {
+pub struct ContainerIdentity {
     /// The ServiceAccount's namespace.
     pub namespace: String,
     /// The ServiceAccount's name.

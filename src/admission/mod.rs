@@ -380,7 +380,7 @@ fn review_service_account(prepared: &Prepared, req: &Request, mut decision: Deci
             );
         }
     };
-    let report = trust_checks::review_service_account(prepared, req.namespace(), object);
+    let report = trust_checks::check_service_account(prepared, req.namespace(), object);
     decision.service_account = Some(report.service_account.clone());
     decision.role_arn = report.role_arn;
     decision.trust = report.verdict;

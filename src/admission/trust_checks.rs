@@ -115,7 +115,7 @@ impl Identity<'_> {
 }
 
 /// Checks the role annotation of a ServiceAccount being created or updated.
-pub fn review_service_account(
+pub fn check_service_account(
     prepared: &Prepared,
     namespace: &str,
     object: &Value,

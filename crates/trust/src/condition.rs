@@ -82,7 +82,7 @@ pub enum KeyValue<'a> {
 }
 
 /// Where condition keys are looked up; `key_lower` is already lowercased.
-pub trait Context {
+pub trait KeyLookup {
     /// The value of the (lowercased) condition key in this request.
     fn lookup(&self, key_lower: &str) -> KeyValue<'_>;
 }
@@ -468,7 +468,7 @@ pub struct Condition {
 
 impl Condition {
     /// Evaluates the condition against the request.
-    pub fn evaluate(&self, ctx: &dyn Context) -> Tri {
+    pub fn evaluate(&self, ctx: &dyn KeyLookup) -> Tri {
         let looked = ctx.lookup(&self.key_lower);
         if self.operator.base == BaseOp::Null {
             // ForAllValues:Null is always true, ForAnyValue:Null always false (reference 1.6).
@@ -500,7 +500,7 @@ impl Condition {
     /// Several request values: `ForAnyValue` needs one to satisfy the operator,
     /// `ForAllValues` every one. AWS requires a set operator on a multivalued key and does
     /// not document a plain operator over several values, so that is left undecided.
-    fn evaluate_values(&self, values: &[String], ctx: &dyn Context) -> Tri {
+    fn evaluate_values(&self, values: &[String], ctx: &dyn KeyLookup) -> Tri {
         match (self.operator.set, values) {
             (_, [one]) => self.evaluate_value(one, ctx),
             (Some(SetOp::ForAnyValue), _) => values
@@ -515,7 +515,7 @@ impl Condition {
 
     /// The operator applied to one request value `r`: OR over the policy values, NOR for
     /// negated operators.
-    pub fn evaluate_value(&self, r: &str, ctx: &dyn Context) -> Tri {
+    pub fn evaluate_value(&self, r: &str, ctx: &dyn KeyLookup) -> Tri {
         let mut any = Tri::False;
         for v in &self.values {
             any = any.or(positive_match(self.operator.base, r, v, ctx));
@@ -533,7 +533,7 @@ impl Condition {
 
 /// Whether request value `r` matches policy value `v` in the positive sense of `base`
 /// (`StringNotEquals` uses `StringEquals` here; the caller negates).
-fn positive_match(base: BaseOp, r: &str, v: &CondValue, ctx: &dyn Context) -> Tri {
+fn positive_match(base: BaseOp, r: &str, v: &CondValue, ctx: &dyn KeyLookup) -> Tri {
     let kind = base.kind();
     if let Some(pieces) = &v.pieces {
         return match resolve(pieces, ctx) {
@@ -634,7 +634,7 @@ enum Resolved {
     Unknown,
 }
 
-fn resolve(pieces: &[Piece], ctx: &dyn Context) -> Resolved {
+fn resolve(pieces: &[Piece], ctx: &dyn KeyLookup) -> Resolved {
     let mut parts = Vec::with_capacity(pieces.len());
     for p in pieces {
         match p {

@@ -184,7 +184,7 @@ pub fn parse_value(value: &Value) -> Result<(Document, Vec<Finding>), String> {
 
 /// Builds the syntax tree of `value` and every finding of the document grammar.
 pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
-    let mut v = Validator::default();
+    let mut v = Collector::default();
     // Byte counting for the usual all-ASCII text; char decoding only when needed.
     let (chars, quota_chars) = if text.is_ascii() {
         let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
@@ -329,12 +329,12 @@ pub fn validate(value: &Value, text: &str) -> (Document, Vec<Finding>) {
 }
 
 #[derive(Default)]
-struct Validator {
+struct Collector {
     findings: Vec<Finding>,
     errors: usize,
 }
 
-impl Validator {
+impl Collector {
     fn push(&mut self, code: Code, statement: Option<u32>, message: impl Into<String>) {
         self.findings.push(Finding::new(code, statement, message));
     }
@@ -347,7 +347,7 @@ impl Validator {
 
 /// IAM accepts tab, LF, CR and U+0020-U+00FF only (reference 1.1). Outside strings JSON is
 /// ASCII, so checking every key and string covers the document. Iterative: no recursion.
-fn check_characters(value: &Value, v: &mut Validator) {
+fn check_characters(value: &Value, v: &mut Collector) {
     let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}');
     let mut stack = vec![value];
     while let Some(item) = stack.pop() {
@@ -435,7 +435,7 @@ const STATEMENT_ELEMENTS: &[&str] = &[
     "Condition",
 ];
 
-fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validator) -> Statement {
+fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Collector) -> Statement {
     let mut st = Statement {
         index,
         sid: None,
@@ -538,7 +538,7 @@ fn parse_statement(index: u32, value: &Value, version: Version, v: &mut Validato
     st
 }
 
-fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Validator) -> Principal {
+fn parse_principal(at: &str, index: u32, value: &Value, v: &mut Collector) -> Principal {
     let mut p = Principal::default();
     let map = match value {
         Value::String(s) if s == "*" => {
@@ -607,7 +607,7 @@ fn check_principal_value(
     kind: &str,
     item: &str,
     p: &mut Principal,
-    v: &mut Validator,
+    v: &mut Collector,
 ) {
     if item.contains('*') {
         if item != "*" {
@@ -621,7 +621,7 @@ fn check_principal_value(
         }
         return;
     }
-    let invalid = |v: &mut Validator, why: String| {
+    let invalid = |v: &mut Collector, why: String| {
         v.error(
             Code::InvalidPrincipalArn,
             Some(index),
@@ -700,7 +700,7 @@ fn check_arn_header(arn: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Validator) -> Actions {
+fn parse_actions(at: &str, index: u32, object: &Map<String, Value>, v: &mut Collector) -> Actions {
     let (key, value, negated) = match (object.get("Action"), object.get("NotAction")) {
         (Some(_), Some(_)) => {
             v.error(
@@ -776,7 +776,7 @@ fn parse_conditions(
     index: u32,
     value: &Value,
     version: Version,
-    v: &mut Validator,
+    v: &mut Collector,
 ) -> Vec<Condition> {
     let mut out = Vec::new();
     let Some(block) = value.as_object() else {

@@ -15,7 +15,7 @@
 //! as not allowed.
 
 use super::arn::{RoleArn, issuer_key_prefix};
-use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Tri, parse_bool};
+use super::condition::{BaseOp, Condition, KeyLookup, KeyValue, Kind, Tri, parse_bool};
 use super::context::{self, Class, Known, RequestContext, Source};
 use super::document::{Document, Statement};
 use super::finding::{Code, Finding};
@@ -125,7 +125,7 @@ impl<'a> Request<'a> {
     }
 }
 
-impl Context for Request<'_> {
+impl KeyLookup for Request<'_> {
     fn lookup(&self, key_lower: &str) -> KeyValue<'_> {
         match self.class(key_lower).source() {
             Source::Known(Known::Sub) => KeyValue::Present(&self.sub),

@@ -8,7 +8,7 @@
 
 use super::arn::{RoleArn, issuer_key_prefix};
 use super::condition::{
-    BaseOp, CondValue, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, parse_bool,
+    BaseOp, CondValue, Condition, KeyLookup, KeyValue, Kind, Piece, SetOp, Tri, parse_bool,
 };
 use super::context::{self, Class, Source};
 use super::document::{Document, Statement, Version};
@@ -24,7 +24,7 @@ pub const PLACEHOLDERS: &[&str] = &["<NAMESPACE>", "<SERVICE_ACCOUNT>"];
 /// A context where every key is absent: for questions about policy values alone.
 struct NoKeys;
 
-impl Context for NoKeys {
+impl KeyLookup for NoKeys {
     fn lookup(&self, _: &str) -> KeyValue<'_> {
         KeyValue::Absent
     }

@@ -16,7 +16,9 @@
 
 use super::arn::{RoleArn, issuer_key_prefix};
 use super::classify::{Scope, SubjectSet, classify};
-use super::condition::{BaseOp, Condition, Context, KeyValue, Kind, Piece, SetOp, Tri, parse_bool};
+use super::condition::{
+    BaseOp, Condition, KeyLookup, KeyValue, Kind, Piece, SetOp, Tri, parse_bool,
+};
 use super::context::{self, Known, RequestContext, Source};
 use super::document::{Document, Statement};
 use super::evaluate::WEB_IDENTITY_ACTION;
@@ -27,7 +29,7 @@ use super::language::{Language, LanguageError};
 /// Which statements apply: the exact provider ARN of the role's account, or (when the role is
 /// unknown, for lint) any provider ARN whose URL is the issuer's.
 #[derive(Debug, Clone)]
-pub enum Principal {
+pub enum PrincipalMatch {
     /// Statements naming exactly this OIDC provider ARN.
     Exact(String),
     /// Statements naming a provider ARN for the issuer, in any account.
@@ -38,7 +40,7 @@ pub enum Principal {
 #[derive(Debug, Clone)]
 pub struct Target<'a> {
     /// Which statements apply.
-    pub principal: Principal,
+    pub principal: PrincipalMatch,
     /// Issuer minus `https://`.
     pub prefix: &'a str,
     prefix_lower: String,
@@ -52,8 +54,8 @@ impl<'a> Target<'a> {
         let prefix = issuer_key_prefix(issuer);
         Target {
             principal: match role {
-                Some(r) => Principal::Exact(r.oidc_provider_arn(issuer)),
-                None => Principal::AnyAccount,
+                Some(r) => PrincipalMatch::Exact(r.oidc_provider_arn(issuer)),
+                None => PrincipalMatch::AnyAccount,
             },
             prefix,
             prefix_lower: prefix.to_lowercase(),
@@ -69,8 +71,8 @@ impl<'a> Target<'a> {
 
     fn applies(&self, st: &Statement) -> bool {
         let principal = match &self.principal {
-            Principal::Exact(arn) => st.principal.federated.iter().any(|f| f == arn),
-            Principal::AnyAccount => st.principal.oidc.iter().any(|a| a.url() == self.prefix),
+            PrincipalMatch::Exact(arn) => st.principal.federated.iter().any(|f| f == arn),
+            PrincipalMatch::AnyAccount => st.principal.oidc.iter().any(|a| a.url() == self.prefix),
         };
         principal && st.actions.covers(WEB_IDENTITY_ACTION)
     }
@@ -78,15 +80,15 @@ impl<'a> Target<'a> {
 
 /// Lookups for everything but `sub`, whose value is the variable of the analysis; the rest
 /// as [`context`] models the request, with no supplied values.
-impl Context for Target<'_> {
+impl KeyLookup for Target<'_> {
     fn lookup(&self, key_lower: &str) -> KeyValue<'_> {
         const NONE: &RequestContext = &RequestContext::EMPTY;
         match context::classify(key_lower, &[self.prefix_lower.as_str()]).source() {
             Source::Known(Known::Sub) => KeyValue::Unknown,
             Source::Known(Known::Aud) => self.audience.map_or(KeyValue::Unknown, KeyValue::Present),
             Source::Known(Known::FederatedProvider) => match &self.principal {
-                Principal::Exact(arn) => KeyValue::Present(arn),
-                Principal::AnyAccount => KeyValue::Unknown,
+                PrincipalMatch::Exact(arn) => KeyValue::Present(arn),
+                PrincipalMatch::AnyAccount => KeyValue::Unknown,
             },
             Source::Absent => KeyValue::Absent,
             source @ (Source::Sts | Source::StsMaybe) => {
