@@ -189,7 +189,7 @@ pub struct ContainerIdentity {
     pub service_account: String,
 }
 
-/// What trust problems do at admission (SPEC section 3).
+/// What trust problems do at admission (README, "ServiceAccount and trust validation").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum TrustValidation {

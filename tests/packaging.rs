@@ -1,5 +1,5 @@
 //! Kubewarden packaging: `policy-metadata.yml`, `artifacthub-pkg.yml`, the crate version and
-//! the example ClusterAdmissionPolicies must agree (SPEC section 7).
+//! the example ClusterAdmissionPolicies must agree (README, "Deploying on Kubewarden").
 
 use std::path::Path;
 

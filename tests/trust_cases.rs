@@ -1,5 +1,5 @@
-//! Table cases for the trust-policy engine. Every case cites the rule of
-//! `reference/iam-trust-policy.md` it checks.
+//! Table cases for the trust-policy engine. Every case names the IAM or STS rule
+//! it checks.
 //!
 //! Conditions are written with `$SUB`, `$AUD` and `$P` for this cluster's
 //! `oidc.example.com/abc123:sub`, `...:aud` and the bare prefix.
@@ -836,7 +836,7 @@ fn grammar_close_cases_are_valid() {
     }
 }
 
-/// Every operator of reference 1.6, generated: the absent-key row of the table for each
+/// Every IAM condition operator, generated: the absent-key row of the table for each
 /// qualifier, and several values (one matching, one not) on a present key.
 #[test]
 fn every_operator_absent_key_and_several_values() {
@@ -915,7 +915,7 @@ fn every_operator_absent_key_and_several_values() {
             );
             continue;
         }
-        // Absent key: plain, IfExists, ForAnyValue, ForAllValues (reference 1.6 table).
+        // Absent key: plain, IfExists, ForAnyValue, ForAllValues (IAM's rules for a missing key).
         check(
             format!("1.6 {name} absent key -> {negated}"),
             format!(r#"{{"{name}":{{"$P:amr":"{hit}"}}}}"#),

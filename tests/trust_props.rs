@@ -1,5 +1,5 @@
 //! Property tests of the trust-policy engine: invariants of IAM evaluation that must hold for
-//! any policy (reference 1.6, 2.2) and agreement between the evaluator and the admitted set.
+//! any policy (IAM's condition operators and policy evaluation) and agreement between the evaluator and the admitted set.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};

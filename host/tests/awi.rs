@@ -1,5 +1,5 @@
 //! End-to-end tests of the `awi` command: every subcommand's success, refusal and bad-input
-//! paths, their exit codes (SPEC section 6), and the bundled examples of the README.
+//! paths, their exit codes (README, "The `awi` command"), and the bundled examples of the README.
 //!
 //! The binary runs the policy module this crate was built with (see build.rs), with the
 //! compiled-code cache in a directory of its own so that tests never touch the user's.

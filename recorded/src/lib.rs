@@ -250,7 +250,7 @@ const VOLUME_MOUNT_FIELDS: &[&str] = &[
     "subPathExpr",
 ];
 
-/// The Pod normalised for comparison (reference section 9.5): null-valued keys dropped,
+/// The Pod normalised for comparison (as the webhook's own fixture test compares them): null-valued keys dropped,
 /// empty `resources: {}` dropped, and in every container's `volumeMounts` a missing
 /// `mountPath` read as `""` and keys unknown to the Pod schema dropped (the Go webhook
 /// re-serialises containers through its typed model).

@@ -1,4 +1,4 @@
-//! ServiceAccount role and trust checks at admission (SPEC section 3).
+//! ServiceAccount role and trust checks at admission (README, "ServiceAccount and trust validation").
 //!
 //! A ServiceAccount carrying `<prefix>/role-arn` is checked, in order:
 //! 1. the role ARN is well-formed;

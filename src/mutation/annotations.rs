@@ -1,6 +1,6 @@
 //! The value grammars of the annotations the reference webhook reads, reproduced exactly:
 //! Go's `strconv.ParseBool`, `strconv.ParseInt(s, 10, 64)` and one record of
-//! `encoding/csv` with its default options (reference sections 2.2 and 2.3).
+//! `encoding/csv` with its default options (as the webhook reads its annotations).
 //!
 //! Invalid values are not errors of the Pod: the caller falls back like the reference does
 //! and turns the reason into an admission warning.

@@ -1,4 +1,4 @@
-//! The per-container rules (reference sections 4 and 5.2): which env vars are already
+//! The per-container rules (Amazon's webhook): which env vars are already
 //! "defined" (by name only, `valueFrom` counts, `envFrom` does not), the early exit, the
 //! injection order, and the read-only token mount.
 

@@ -6,8 +6,8 @@
 //! one thing the policy owns. The Pod is never decoded into a typed model, so fields this
 //! code does not know (newer Kubernetes versions, other mutators) survive untouched.
 //!
-//! Every rule of the reference holds, quirks included (see `reference/pod-identity-webhook.md`
-//! sections 1–8); the deliberate differences are:
+//! Every rule of Amazon's webhook (`aws/amazon-eks-pod-identity-webhook`, `pkg/handler`) holds,
+//! quirks included; the deliberate differences are:
 //! - admitting an already mutated Pod gives an empty patch (the label is only set when it
 //!   is not already `enabled`);
 //! - Windows is also recognised from `spec.os.name: windows`;

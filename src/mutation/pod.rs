@@ -123,7 +123,7 @@ pub fn metadata_str<'a>(pod: &'a Map<String, Value>, key: &str) -> Option<&'a st
 }
 
 /// Whether the Pod runs on Windows: `kubernetes.io/os` or `beta.kubernetes.io/os` node
-/// selector `windows` (reference 5.3), or `spec.os.name: windows`.
+/// selector `windows` (as Amazon's webhook does), or `spec.os.name: windows`.
 pub fn is_windows(spec: &Map<String, Value>) -> bool {
     let selector = |key: &str| {
         spec.get("nodeSelector")

@@ -1,4 +1,4 @@
-//! Parameter resolution (reference section 3): which mode applies to the Pod, and the
+//! Parameter resolution (Amazon's webhook, `pkg/handler/handler.go`): which mode applies to the Pod, and the
 //! audience, token lifetime, regional-STS flag, region, paths and skip list it gets.
 //!
 //! Precedence, as the reference implements it:
@@ -29,7 +29,7 @@ pub const WEB_IDENTITY_TOKEN_FILE: &str = "token";
 /// The label that marks a Pod served by container credentials. Hard-coded in the reference:
 /// `annotationPrefix` does not change it.
 pub const POD_IDENTITY_LABEL: &str = "eks.amazonaws.com/pod-identity";
-/// The container-credentials lifetime that gets jitter (reference section 8).
+/// The container-credentials lifetime that gets jitter (Amazon's webhook, `pkg/containercredentials`).
 const JITTERED_EXPIRATION: i64 = 86400;
 const JITTER_FLOOR: i64 = 79200;
 
@@ -150,7 +150,7 @@ pub fn plan(
         return Ok(None);
     };
 
-    // The Pod's own lifetime overrides (reference 2.3), before the jitter.
+    // The Pod's own lifetime overrides (the webhook's `token-expiration` Pod annotation), before the jitter.
     if let Some((key, value)) = pod::prefixed_annotation(pod, prefix, "token-expiration")? {
         plan.expiration =
             expiration_annotation(&pod_display(), key, value, plan.expiration, warnings);

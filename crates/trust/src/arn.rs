@@ -1,7 +1,7 @@
-//! ARN grammars of reference section 3.3: IAM role ARNs and OIDC provider ARNs.
+//! ARN grammars (IAM identifiers): IAM role ARNs and OIDC provider ARNs.
 //!
-//! Used by the trust engine (principal matching), by the admission layer (SPEC section 3,
-//! check 1: the ServiceAccount's role ARN is well-formed) and by the `awi` tool. Every
+//! Used by the trust engine (principal matching), by the admission layer (check 1 of
+//! a ServiceAccount: its role ARN is well-formed) and by the `awi` tool. Every
 //! error names the ARN, the component and what was expected, for example
 //! `role ARN "arn:aws:iam::123:role/x": account "123" is not 12 digits`.
 
@@ -246,7 +246,7 @@ impl RoleArn {
     }
 
     /// The ARN of the OIDC provider for `issuer` in this role's account and partition: the
-    /// principal STS evaluates for `AssumeRoleWithWebIdentity` (reference 2.3).
+    /// principal STS evaluates for `AssumeRoleWithWebIdentity` (STS matches it exactly).
     ///
     /// ```
     /// use awi_trust::RoleArn;
@@ -374,7 +374,7 @@ pub fn is_saml_provider_arn(text: &str) -> bool {
 }
 
 /// The condition-key prefix of an issuer: the URL minus `https://`, path and trailing slash
-/// included (reference 2.4). Other schemes are kept, so an `http://` issuer never matches.
+/// included, as STS forms the condition keys. Other schemes are kept, so an `http://` issuer never matches.
 ///
 /// ```
 /// use awi_trust::arn::issuer_key_prefix;

@@ -1,4 +1,4 @@
-//! Condition operators (reference 1.6) and their evaluation, in three-valued logic.
+//! IAM condition operators and their evaluation, in three-valued logic.
 //!
 //! Rules encoded here, each from the reference:
 //! - several values for one key are OR-ed; under a negated operator (`StringNotEquals`,
@@ -139,7 +139,7 @@ macro_rules! base_ops {
             ),*
         }
         impl BaseOp {
-            /// Every operator of reference 1.6.
+            /// Every IAM condition operator.
             pub const ALL: &'static [BaseOp] = &[$(BaseOp::$name),*];
             /// The canonical (and only accepted) spelling.
             pub fn name(self) -> &'static str {
@@ -240,7 +240,7 @@ impl BaseOp {
         matches!(self.kind(), Kind::String { like: true, .. } | Kind::Arn)
     }
 
-    /// Whether values may hold policy variables (reference 1.2: string and ARN operators).
+    /// Whether values may hold policy variables (IAM: string and ARN operators).
     pub fn takes_variables(self) -> bool {
         matches!(self.kind(), Kind::String { .. } | Kind::Arn)
     }
@@ -318,7 +318,7 @@ impl Operator {
         self.base.is_negated()
     }
 
-    /// The result when the key is absent from the request (reference 1.6 table).
+    /// The result when the key is absent from the request (IAM's rules for a missing key).
     pub fn on_absent_key(&self) -> Option<bool> {
         if self.base == BaseOp::Null {
             return None;
@@ -471,7 +471,7 @@ impl Condition {
     pub fn evaluate(&self, ctx: &dyn KeyLookup) -> Tri {
         let looked = ctx.lookup(&self.key_lower);
         if self.operator.base == BaseOp::Null {
-            // ForAllValues:Null is always true, ForAnyValue:Null always false (reference 1.6).
+            // ForAllValues:Null is always true, ForAnyValue:Null always false (IAM's set operators).
             match self.operator.set {
                 Some(SetOp::ForAllValues) => return Tri::True,
                 Some(SetOp::ForAnyValue) => return Tri::False,
@@ -491,7 +491,7 @@ impl Condition {
         match looked {
             KeyValue::Unknown | KeyValue::Undetermined => Tri::Unknown,
             KeyValue::Absent => Tri::from_bool(self.operator.on_absent_key().unwrap_or(false)),
-            // One present value: plain, ForAnyValue and ForAllValues agree (reference 2.4).
+            // One present value: plain, ForAnyValue and ForAllValues agree (a web identity request carries one value per key).
             KeyValue::Present(r) => self.evaluate_value(r, ctx),
             KeyValue::Many(values) => self.evaluate_values(values, ctx),
         }
@@ -658,7 +658,7 @@ fn resolve(pieces: &[Piece], ctx: &dyn KeyLookup) -> Resolved {
     Resolved::Parts(parts)
 }
 
-/// ARN matching component by component (reference 1.6): both sides need the same number of
+/// ARN matching component by component (IAM's ARN operators): both sides need the same number of
 /// colon-separated components (at most six; the resource keeps its colons).
 fn arn_match(globs: &[Glob], value: &str) -> bool {
     let parts = arn_components(value);

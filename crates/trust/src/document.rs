@@ -1,5 +1,5 @@
-//! The policy document: grammar (reference section 1), the syntax tree, and validation
-//! against everything IAM refuses (reference 3.2).
+//! The policy document: grammar (IAM JSON policy grammar), the syntax tree, and validation
+//! against everything IAM refuses (IAM policy validation).
 //!
 //! Parsing never stops at the first problem: every statement is read as far as possible so
 //! that one run reports every error, and so that lint can still look at the valid parts.
@@ -43,7 +43,7 @@ pub enum Version {
 }
 
 impl Version {
-    /// Policy variables exist only in 2012-10-17 (reference 1.2).
+    /// Policy variables exist only in 2012-10-17 (IAM policy variables).
     pub fn substitutes_variables(self) -> bool {
         self == Version::V2012_10_17
     }
@@ -101,7 +101,7 @@ pub struct Actions {
 }
 
 impl Actions {
-    /// Whether the statement covers `action` (case-insensitive globs, reference 1.5).
+    /// Whether the statement covers `action` (case-insensitive globs, IAM's Action element).
     pub fn covers(&self, action: &str) -> bool {
         let listed = self.globs.iter().any(|g| g.is_match_ignore_case(action));
         listed != self.negated
@@ -345,7 +345,7 @@ impl Collector {
     }
 }
 
-/// IAM accepts tab, LF, CR and U+0020-U+00FF only (reference 1.1). Outside strings JSON is
+/// IAM accepts tab, LF, CR and U+0020-U+00FF only (IAM JSON policy grammar). Outside strings JSON is
 /// ASCII, so checking every key and string covers the document. Iterative: no recursion.
 fn check_characters(value: &Value, v: &mut Collector) {
     let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{ff}');
@@ -387,7 +387,7 @@ fn show(value: &Value) -> String {
     }
 }
 
-/// A single value or an array of them (reference 1.1: brackets may be dropped). `Err` names
+/// A single value or an array of them (IAM: brackets may be dropped). `Err` names
 /// the offending JSON type.
 fn one_or_many(value: &Value) -> Result<Vec<&Value>, &'static str> {
     match value {
@@ -406,7 +406,7 @@ fn one_or_many(value: &Value) -> Result<Vec<&Value>, &'static str> {
 }
 
 /// String form of a scalar: strings as is, numbers and booleans as their JSON text
-/// (reference 1.6: quotes are optional for numbers and booleans).
+/// (IAM: quotes are optional for numbers and booleans).
 fn scalar_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),

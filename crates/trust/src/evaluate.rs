@@ -1,11 +1,11 @@
-//! The decision for `sts:AssumeRoleWithWebIdentity` (reference 2.2-2.4) and its explanation.
+//! The decision for `sts:AssumeRoleWithWebIdentity` (IAM policy evaluation as STS applies it) and its explanation.
 //!
 //! The request is modelled as STS would see it for an IRSA token:
 //! - principal: the OIDC provider ARN for the issuer in the role's account and partition,
-//!   compared as an exact string (reference 2.3);
+//!   compared as an exact string;
 //! - keys `<prefix>:sub` = `system:serviceaccount:<ns>:<sa>` and `<prefix>:aud` = the
 //!   audience (a one-element set), where the prefix is the issuer minus `https://`, path and
-//!   trailing slash included (reference 2.4); every other claim key is absent;
+//!   trailing slash included; every other claim key is absent;
 //! - every other key as [`super::context`] models it: `aws:FederatedProvider` is the
 //!   principal, keys only STS knows take the caller's [`RequestContext`] values or stay
 //!   unknown, all others are absent.
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 /// `AssumeRoleWithWebIdentity` unless the provider lists another client ID.
 pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
 
-/// The only action IRSA needs (reference 2.5).
+/// The only action IRSA needs (`sts:AssumeRoleWithWebIdentity`).
 pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 
 /// The web-identity caller STS would see for a ServiceAccount of a cluster.
@@ -316,7 +316,7 @@ fn principal_mismatch(st: &Statement, req: &Request) -> String {
     )
 }
 
-/// One line saying why a condition is false, in the SPEC's words:
+/// One line saying why a condition is false, in the words `awi trust check` prints:
 /// `statement 0 condition StringEquals <key> allows only <values>`.
 fn describe_false(label: &str, cond: &Condition, req: &Request) -> String {
     let head = format!("{label} condition {} {}", cond.operator_text, cond.key);

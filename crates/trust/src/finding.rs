@@ -1,5 +1,5 @@
-//! Findings: one problem of a trust policy, with the code and severity of the catalogue in
-//! `reference/iam-trust-policy.md` section 4.2.
+//! Findings: one problem of a trust policy, with the code and severity of the lint
+//! catalogue.
 //!
 //! The codes are the enum [`Code`]: callers (the admission layer, the `awi` tool, the WIT
 //! glue) match on them, every code's severity is fixed by [`Code::severity`], and a finding
@@ -99,7 +99,7 @@ impl fmt::Display for Severity {
     }
 }
 
-/// The finding codes of the catalogue (reference section 4.2), spelled there as
+/// The finding codes of the catalogue, spelled as
 /// `SCREAMING_SNAKE_CASE` ([`Code::as_str`], and so in JSON). Each code's severity is fixed
 /// by [`Code::severity`], an exhaustive match: a code outside the catalogue cannot exist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
 //! IAM wildcard matching: `*` matches any run of characters (including none), `?` exactly
-//! one character (reference 1.5, 1.6).
+//! one character (IAM's Action and StringLike wildcards).
 //!
 //! The matcher keeps a single restart point (the last `*` seen) instead of backtracking
 //! through every `*`, so its cost is bounded by pattern length times text length and a

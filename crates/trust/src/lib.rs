@@ -1,9 +1,9 @@
 //! The IAM trust-policy engine for `sts:AssumeRoleWithWebIdentity`.
 //!
-//! Offline, and with the semantics of `reference/iam-trust-policy.md`, it answers:
+//! Offline, and with IAM's semantics for `sts:AssumeRoleWithWebIdentity`, it answers:
 //! - **check**: does this trust policy let `system:serviceaccount:<ns>:<sa>` of the cluster
 //!   with this issuer assume this role, and why (which statement and condition decided)?
-//! - **lint**: the finding catalogue of reference 4.2;
+//! - **lint**: the finding catalogue ([`Code`]);
 //! - **who**: which ServiceAccounts can assume the role at all;
 //! - **render**: the Control Plane template filled for one ServiceAccount.
 //!

@@ -1,4 +1,4 @@
-//! The finding catalogue of reference 4.2 (lint), except the grammar findings, which come
+//! The finding catalogue (lint, [`crate::Code`]), except the grammar findings, which come
 //! from [`super::document`], and the set-level `SUB_*` findings, which come from
 //! [`super::subjects`].
 //!

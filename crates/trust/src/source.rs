@@ -1,7 +1,7 @@
 //! Reading a policy document out of the forms people paste, with duplicate keys refused.
 //!
 //! `serde_json::Value` silently keeps the last of two equal keys, but IAM refuses a
-//! repeated element and parsers disagree on which copy wins (reference 1.1), so the text is
+//! repeated element and parsers disagree on which copy wins (IAM refuses such documents), so the text is
 //! read through [`Strict`], which fails on the second occurrence. serde_json's recursion
 //! limit (128 levels) bounds the depth.
 //!

@@ -1,5 +1,5 @@
 //! Who can assume the role: the set of `sub` values a policy admits, as a regular language
-//! (reference 4.2, "semantic, not syntactic").
+//! (semantic, not syntactic).
 //!
 //! For each statement that applies to the cluster's provider and covers
 //! `sts:AssumeRoleWithWebIdentity`, the conditions on `<prefix>:sub` become languages
@@ -240,7 +240,7 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
             Language::nothing()
         }));
     }
-    // One present value: IfExists and the set qualifiers change nothing (reference 2.4).
+    // One present value: IfExists and the set qualifiers change nothing (a web identity request carries one value per key).
     let mut values = Vec::with_capacity(c.values.len());
     for v in &c.values {
         let glob = match &v.pieces {

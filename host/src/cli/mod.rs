@@ -1,7 +1,7 @@
 //! The `awi` command: a wasmtime host of the policy module for people and scripts.
 //!
-//! Every subcommand prints its result on stdout and ends with the exit code of SPEC
-//! section 6: 0 yes, 1 no (rejected, not allowed, serious findings), 2 bad input with one
+//! Every subcommand prints its result on stdout and ends with its exit code (README,
+//! "The `awi` command"): 0 yes, 1 no (rejected, not allowed, serious findings), 2 bad input with one
 //! line on stderr. The module is loaded only by the subcommands that need it.
 
 mod arn;
