@@ -393,6 +393,16 @@ fn check_args<'a>(policy: &'a str, namespace: &'a str) -> Vec<&'a str> {
     ]
 }
 
+/// `trust check --output json` of `policy` for payments/api: the exit code must be `code`;
+/// returns the printed JSON.
+fn check_json(policy: &str, code: i32) -> Value {
+    let mut args = check_args(policy, "payments");
+    args.extend(["--output", "json"]);
+    let r = run(&args);
+    assert_eq!(r.code, code, "{}{}", r.stdout, r.stderr);
+    json(&r.stdout)
+}
+
 #[test]
 fn trust_check_allows_the_right_service_account() {
     let r = run(&check_args("examples/settings.yaml", "payments"));
@@ -470,11 +480,7 @@ fn trust_check_json_has_the_documented_shape() {
     assert!(v["findings"].is_array());
 
     // An invalid document: not allowed, validDocument false, an error finding.
-    let mut args = check_args("host/tests/data/trust-policy-invalid.json", "payments");
-    args.extend(["--output", "json"]);
-    let r = run(&args);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    let v = json(&r.stdout);
+    let v = check_json("host/tests/data/trust-policy-invalid.json", 1);
     assert_eq!(v["allowed"], false);
     assert_eq!(v["validDocument"], false);
     let findings = v["findings"].as_array().expect("findings array");
@@ -498,11 +504,8 @@ fn trust_check_json_has_the_documented_shape() {
         "{findings:?}"
     );
 
-    let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
-    args.extend(["-o", "json"]);
-    let r = run(&args);
-    assert_eq!(r.code, 1);
-    assert_eq!(json(&r.stdout)["allowed"], false);
+    let v = check_json("examples/trust-policy-wrong-namespace.json", 1);
+    assert_eq!(v["allowed"], false);
 }
 
 /// `check` reports what `lint` reports (the same set), and its exit code still follows the
@@ -511,11 +514,7 @@ fn trust_check_json_has_the_documented_shape() {
 #[test]
 fn trust_check_json_includes_the_lint_findings() {
     let policy = "host/tests/data/trust-policy-any-namespace.json";
-    let mut args = check_args(policy, "payments");
-    args.extend(["--output", "json"]);
-    let r = run(&args);
-    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    let checked = json(&r.stdout);
+    let checked = check_json(policy, 0);
     assert_eq!(checked["allowed"], true);
     let lint = run(&words(&format!(
         "trust lint --policy {policy} --issuer {ISSUER} --role-arn {ROLE} -o json"
@@ -538,11 +537,7 @@ fn trust_check_json_includes_the_lint_findings() {
 #[test]
 fn trust_check_context_decides_keys_only_sts_knows() {
     let policy = "host/tests/data/trust-policy-source-ip.json";
-    let mut args = check_args(policy, "payments");
-    args.extend(["-o", "json"]);
-    let r = run(&args);
-    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    let v = json(&r.stdout);
+    let v = check_json(policy, 1);
     let why = v["explanation"].to_string();
     assert!(
         why.contains("depends on aws:SourceIp, which only STS knows"),
@@ -557,6 +552,8 @@ fn trust_check_context_decides_keys_only_sts_knows() {
         "{v}"
     );
 
+    let mut args = check_args(policy, "payments");
+    args.extend(["-o", "json"]);
     let mut inside = args.clone();
     inside.extend(["--context", "aws:SourceIp=203.0.113.7"]);
     let r = run(&inside);
