@@ -348,10 +348,13 @@ fn explain_agrees_with_trust_check() {
                 &jwks(),
             );
             let explained = case.json_code();
-            let checked = run(&words(&format!(
-                "trust check --policy {} --role-arn {ROLE} --issuer {ISSUER} --namespace {namespace} --service-account {name} --audience sts.amazonaws.com",
-                case.policy
-            )));
+            // The policy's path may hold spaces (the checkout's): one argument of its own.
+            let line = format!(
+                "trust check --role-arn {ROLE} --issuer {ISSUER} --namespace {namespace} --service-account {name} --audience sts.amazonaws.com"
+            );
+            let mut args = words(&line);
+            args.extend(["--policy", &case.policy]);
+            let checked = run(&args);
             assert_eq!(
                 explained, checked.code,
                 "policy {p}, {namespace}/{name}: explain {explained}, check {}: {}",
