@@ -132,18 +132,14 @@ pub fn check_service_account(
         .filter(|ns| !ns.is_empty())
         .unwrap_or(namespace);
     let name = str_at(object, &["metadata", "name"]).unwrap_or("");
-    let unchecked = |role_arn: Option<String>| ServiceAccountReport {
-        service_account: format!("{namespace}/{name}"),
-        role_arn,
-        ..ServiceAccountReport::default()
-    };
     let Some(role) = annotation("role-arn").filter(|r| !r.is_empty()) else {
-        return unchecked(None);
+        return ServiceAccountReport {
+            service_account: format!("{namespace}/{name}"),
+            ..ServiceAccountReport::default()
+        };
     };
     let role_arn = settings.compose_role_arn(role);
-    if settings.trust_validation == TrustValidation::Off {
-        return unchecked(Some(role_arn));
-    }
+    // `trustValidation: off` is decided there, after the report names the role.
     let identity = Identity {
         namespace,
         name,
