@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::trust_checks::TrustVerdict;
+use crate::mutation::Credentials;
 
 /// How much a [`LogRecord`] matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,6 +184,17 @@ pub mod audit_key {
 }
 
 impl Decision {
+    /// The mode and role of `credentials`, the ones a Pod gets (or its template's Pods).
+    pub(crate) fn set_credentials(&mut self, credentials: Option<&Credentials>) {
+        (self.mode, self.role_arn) = match credentials {
+            Some(Credentials::WebIdentity { role_arn, .. }) => {
+                (Mode::WebIdentity, Some(role_arn.clone()))
+            }
+            Some(Credentials::ContainerCredentials { .. }) => (Mode::ContainerCredentials, None),
+            None => (Mode::None, None),
+        };
+    }
+
     /// The log record of this decision, with `warnings` (the admission warnings returned)
     /// as one field: warning level when there are any, when the role was not applied, and
     /// for a rejection.

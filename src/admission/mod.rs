@@ -76,8 +76,17 @@ pub enum Read<'a> {
     Found(&'a Value),
     /// The object does not exist.
     Missing,
-    /// The object could not be read, for this reason (one line).
-    Failed(String),
+    /// The object could not be read.
+    Failed(&'a ReadFailure),
+}
+
+/// Why an object named by [`needs`] is not in the [`Context`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unread {
+    /// In a few words, one line: `not found`, or the failure's [`ReadFailure::reason`].
+    pub reason: String,
+    /// For a failed read, the host's whole account ([`ReadFailure::detail`]), for the log.
+    pub detail: Option<String>,
 }
 
 impl Context {
@@ -87,25 +96,23 @@ impl Context {
             return Read::Found(object);
         }
         match self.failures.iter().find(|(r, _)| r == wanted) {
-            Some((_, failure)) => Read::Failed(failure.reason(wanted)),
+            Some((_, failure)) => Read::Failed(failure),
             None => Read::Missing,
         }
     }
 
-    /// The host's whole account of why `wanted` could not be read, for the log.
-    pub fn failure_detail(&self, wanted: &ObjectRef) -> Option<String> {
-        self.failures
-            .iter()
-            .find(|(r, _)| r == wanted)
-            .map(|(_, failure)| failure.detail.clone())
-    }
-
-    /// The object `wanted` names, or why it is missing in a few words (one line).
-    pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, String> {
+    /// The object `wanted` names, or why it is not there.
+    pub fn lookup(&self, wanted: &ObjectRef) -> Result<&Value, Unread> {
         match self.read(wanted) {
             Read::Found(object) => Ok(object),
-            Read::Missing => Err("not found".to_string()),
-            Read::Failed(reason) => Err(reason),
+            Read::Missing => Err(Unread {
+                reason: "not found".to_string(),
+                detail: None,
+            }),
+            Read::Failed(failure) => Err(Unread {
+                reason: failure.reason(wanted),
+                detail: Some(failure.detail.clone()),
+            }),
         }
     }
 }
@@ -273,11 +280,11 @@ fn review_pod(
     let mut unread = None;
     let service_account = match context.lookup(&wanted) {
         Ok(sa) => Some(sa),
-        Err(reason) => {
+        Err(Unread { reason, detail }) => {
             warnings.push(format!(
                 "cannot read ServiceAccount {namespace}/{name} ({reason}): its IAM role annotations are not applied to this Pod"
             ));
-            decision.host_error = context.failure_detail(&wanted);
+            decision.host_error = detail;
             unread = Some(reason);
             None
         }
@@ -290,13 +297,13 @@ fn review_pod(
     };
     match mutation::inject_web_identity(settings, &pod_request) {
         Ok(injection) => {
-            warnings.extend(injection.warnings.iter().cloned());
+            record_injection(&mut decision, &injection, unread);
+            warnings.extend(injection.warnings);
             if let Some(identity) = web_identity(namespace, injection.credentials.as_ref()) {
                 let report = trust_checks::pod_checks(prepared, &identity);
                 warnings.extend(report.warnings);
                 decision.trust = report.verdict;
             }
-            record_injection(&mut decision, &injection, unread);
             Outcome {
                 allowed: true,
                 message: None,
@@ -337,15 +344,7 @@ fn web_identity<'a>(
 /// read, when it could not.
 fn record_injection(decision: &mut Decision, injection: &Injection, unread: Option<String>) {
     decision.skipped_containers = injection.skipped_containers.clone();
-    let (mode, role_arn) = match &injection.credentials {
-        Some(Credentials::WebIdentity { role_arn, .. }) => {
-            (Mode::WebIdentity, Some(role_arn.clone()))
-        }
-        Some(Credentials::ContainerCredentials { .. }) => (Mode::ContainerCredentials, None),
-        None => (Mode::None, None),
-    };
-    decision.mode = mode;
-    decision.role_arn = role_arn;
+    decision.set_credentials(injection.credentials.as_ref());
     decision.action = match (&injection.credentials, unread) {
         // A settings entry can still give the Pod a role without its ServiceAccount; the
         // reason stays on the record.

@@ -19,7 +19,7 @@
 //! with a warning: there is nothing to compare it with.
 
 use super::envelope::Request;
-use super::{Action, Context, Decision, Mode, ObjectRef, Outcome, Prepared};
+use super::{Action, Context, Decision, ObjectRef, Outcome, Prepared, Unread};
 use crate::mutation::{self, Credentials, Injected, PodRequest};
 
 /// The answer to a Pod under `validateOnly`: admitted when its credentials are current,
@@ -47,8 +47,8 @@ pub(crate) fn review(
     let wanted = ObjectRef::service_account(namespace, name);
     let service_account = match context.lookup(&wanted) {
         Ok(service_account) => service_account,
-        Err(reason) => {
-            decision.host_error = context.failure_detail(&wanted);
+        Err(Unread { reason, detail }) => {
+            decision.host_error = detail;
             return unchecked(
                 format!("cannot read ServiceAccount {namespace}/{name} ({reason})"),
                 decision,
@@ -66,13 +66,7 @@ pub(crate) fn review(
         Err(e) => return unchecked(e.to_string(), decision),
     };
     decision.action = Action::Admitted;
-    (decision.mode, decision.role_arn) = match &current {
-        Some(Credentials::WebIdentity { role_arn, .. }) => {
-            (Mode::WebIdentity, Some(role_arn.clone()))
-        }
-        Some(Credentials::ContainerCredentials { .. }) => (Mode::ContainerCredentials, None),
-        None => (Mode::None, None),
-    };
+    decision.set_credentials(current.as_ref());
     let carried = match mutation::injected_credentials(prepared.settings(), pod, namespace) {
         // Every container is skipped: the Pod is given no credentials, nothing is stale.
         Ok(None) => return Outcome::admit(Vec::new(), decision),

@@ -17,9 +17,9 @@ use awi_trust::json::type_name;
 
 use super::envelope::Request;
 use super::{
-    Action, Context, Decision, Mode, ObjectRef, Outcome, Prepared, Read, trust_checks, web_identity,
+    Action, Context, Decision, ObjectRef, Outcome, Prepared, Read, trust_checks, web_identity,
 };
-use crate::mutation::{self, Credentials, PodRequest};
+use crate::mutation::{self, PodRequest};
 
 /// The Pod template of the workload `req` carries: `spec.template`, or
 /// `spec.jobTemplate.spec.template` for a CronJob; an error naming the first field that is
@@ -84,10 +84,13 @@ pub(crate) fn review(
                 decision,
             );
         }
-        Read::Failed(reason) => {
-            decision.host_error = context.failure_detail(&wanted);
+        Read::Failed(failure) => {
+            decision.host_error = Some(failure.detail.clone());
             return unchecked(
-                format!("cannot read ServiceAccount {namespace}/{name} ({reason})"),
+                format!(
+                    "cannot read ServiceAccount {namespace}/{name} ({})",
+                    failure.reason(&wanted)
+                ),
                 decision,
             );
         }
@@ -104,16 +107,11 @@ pub(crate) fn review(
     };
     let mut warnings: Vec<String> = injection.warnings.iter().map(|w| about(w)).collect();
     decision.action = Action::Admitted;
-    decision.mode = match &injection.credentials {
-        Some(Credentials::WebIdentity { .. }) => Mode::WebIdentity,
-        Some(Credentials::ContainerCredentials { .. }) => Mode::ContainerCredentials,
-        None => Mode::None,
-    };
+    decision.set_credentials(injection.credentials.as_ref());
     let Some(identity) = web_identity(namespace, injection.credentials.as_ref()) else {
         return Outcome::admit(warnings, decision);
     };
     let report = trust_checks::review_identity(prepared, &identity);
-    decision.role_arn = report.role_arn;
     decision.trust = report.verdict;
     warnings.extend(report.warnings.iter().map(|w| about(w)));
     match report.rejection {
