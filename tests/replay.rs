@@ -62,13 +62,7 @@ fn replay(case: &Case) -> Result<(), String> {
         &annotations,
     ));
     let answered = admission::answer(&case.review, &outcome);
-    let in_answer: std::collections::BTreeMap<String, String> = answered
-        .pointer("/response/auditAnnotations")
-        .cloned()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| format!("auditAnnotations: {e}"))?
-        .unwrap_or_default();
+    let in_answer = recorded::audit_annotations(&answered["response"])?;
     if in_answer != annotations {
         problems.push(format!(
             "the AdmissionReview's auditAnnotations {in_answer:?} are not the outcome's {annotations:?}"

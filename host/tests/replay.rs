@@ -77,15 +77,6 @@ fn native(case: &Case) -> Result<Answer, String> {
     })
 }
 
-/// The audit annotations of an AdmissionResponse.
-fn audit_annotations(response: &Value) -> Result<BTreeMap<String, String>, String> {
-    match response.get("auditAnnotations") {
-        None => Ok(BTreeMap::new()),
-        Some(map) => serde_json::from_value(map.clone())
-            .map_err(|e| format!("response.auditAnnotations: {e}")),
-    }
-}
-
 /// waPC `validate`; returns the answer and the AdmissionReview Kubewarden would send.
 fn wapc(case: &Case) -> Result<(Answer, Value), String> {
     let cluster = Arc::new(RecordedCluster(case.cluster()));
@@ -119,7 +110,7 @@ fn wapc(case: &Case) -> Result<(Answer, Value), String> {
             .into_iter()
             .collect(),
     };
-    if audit_annotations(&review["response"])? != answer.audit_annotations {
+    if recorded::audit_annotations(&review["response"])? != answer.audit_annotations {
         return Err("waPC: the AdmissionResponse lost the audit annotations".into());
     }
     // The Kubewarden AdmissionResponse must carry the same mutation as the mutated object.
@@ -157,7 +148,7 @@ fn wit(case: &Case) -> Result<(Answer, Value), String> {
         .map_err(|e| format!("WIT: response.warnings: {e}"))?,
         object: apply_response_patch(&original, response)?,
         log: Some(log),
-        audit_annotations: audit_annotations(response)?,
+        audit_annotations: recorded::audit_annotations(response)?,
     };
     Ok((answer, review))
 }

@@ -145,6 +145,15 @@ pub fn without_location(record: &Value) -> Value {
     record
 }
 
+/// The `auditAnnotations` of an AdmissionResponse (none: empty).
+pub fn audit_annotations(response: &Value) -> Result<BTreeMap<String, String>, String> {
+    match response.get("auditAnnotations") {
+        None => Ok(BTreeMap::new()),
+        Some(map) => serde_json::from_value(map.clone())
+            .map_err(|e| format!("response.auditAnnotations: {e}")),
+    }
+}
+
 /// The differences between the expected and the actual log record and audit annotations of
 /// `case` (only what the case records), one line each; empty when they match.
 pub fn decision_differences(
