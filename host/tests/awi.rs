@@ -7,7 +7,10 @@
 mod common;
 
 use base64::Engine as _;
-use common::cli::{EXAMPLE_REVIEW, assert_bad_input, assert_contains, run, scratch, words};
+use common::cli::{
+    EXAMPLE_REVIEW, assert_bad_input, assert_contains, assert_ok, example_review_with, run,
+    scratch, words,
+};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/payments-api";
@@ -60,10 +63,7 @@ fn review_of_the_bundled_example_injects_the_role() {
 
 #[test]
 fn review_log_prints_the_decision_record_and_the_answer_has_audit_annotations() {
-    let mut args = EXAMPLE_REVIEW.to_vec();
-    args.push("--log");
-    let r = run(&args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = assert_ok(&example_review_with(&["--log"]));
     let records: Vec<Value> = r.stderr.lines().map(json).collect();
     let [record] = &records[..] else {
         panic!("expected one log record on stderr, got {}", r.stderr);
@@ -89,10 +89,7 @@ fn review_log_prints_the_decision_record_and_the_answer_has_audit_annotations() 
 
 #[test]
 fn review_diff_is_for_people() {
-    let mut args = EXAMPLE_REVIEW.to_vec();
-    args.push("--diff");
-    let r = run(&args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = assert_ok(&example_review_with(&["--diff"]));
     let text = &r.stdout;
     assert!(
         text.starts_with("Pod payments/api-7d9f8 (ServiceAccount api): admitted with changes"),
@@ -583,23 +580,33 @@ fn trust_check_context_decides_keys_only_sts_knows() {
 
 #[test]
 fn trust_check_bad_input_exits_2() {
-    let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
-    args[5] = "payments-api";
-    assert_bad_input(&args, "--role-arn");
-    args[5] = "arn:aws:iam::1111:role/payments-api";
-    assert_bad_input(&args, "12 digits");
-    assert_bad_input(
-        &check_args("nowhere.json", "payments"),
-        "--policy nowhere.json: cannot read",
-    );
-    assert_bad_input(
-        &check_args("host/tests/data/not-json.json", "payments"),
-        "not valid JSON",
-    );
-    let mut args = check_args("examples/trust-policy-wrong-namespace.json", "payments");
-    args.extend(["--output", "xml"]);
-    assert_bad_input(&args, "xml");
-    assert_bad_input(&words("trust check --policy x.json"), "required");
+    let policy = "examples/trust-policy-wrong-namespace.json";
+    let with_role = |arn| {
+        let mut args = check_args(policy, "payments");
+        args[5] = arn;
+        args
+    };
+    let mut xml = check_args(policy, "payments");
+    xml.extend(["--output", "xml"]);
+    for (args, says) in [
+        (with_role("payments-api"), "--role-arn"),
+        (
+            with_role("arn:aws:iam::1111:role/payments-api"),
+            "12 digits",
+        ),
+        (
+            check_args("nowhere.json", "payments"),
+            "--policy nowhere.json: cannot read",
+        ),
+        (
+            check_args("host/tests/data/not-json.json", "payments"),
+            "not valid JSON",
+        ),
+        (xml, "xml"),
+        (words("trust check --policy x.json"), "required"),
+    ] {
+        assert_bad_input(&args, says);
+    }
 }
 
 // ---- trust lint / who / render ------------------------------------------------------
@@ -832,14 +839,16 @@ fn module_flag_takes_another_module() {
     ]);
     assert_eq!(module.code, 0);
     // A component is not the module Kubewarden loads: refused with a clear line.
-    let mut args = EXAMPLE_REVIEW.to_vec();
     let component = dir.join("c.wasm");
-    args.extend(["--module", component.to_str().unwrap()]);
-    assert_bad_input(&args, "component");
+    assert_bad_input(
+        &example_review_with(&["--module", component.to_str().unwrap()]),
+        "component",
+    );
     std::fs::write(&copy, b"not wasm").unwrap();
-    let mut args = EXAMPLE_REVIEW.to_vec();
-    args.extend(["--module", copy.to_str().unwrap()]);
-    assert_bad_input(&args, "--module");
+    assert_bad_input(
+        &example_review_with(&["--module", copy.to_str().unwrap()]),
+        "--module",
+    );
 }
 
 #[test]

@@ -696,31 +696,27 @@ fn setup_with_an_issuer_bad_input_exits_2() {
         args[at + 1] = value.to_string();
         args
     };
-    assert_bad_input(
-        &with("--issuer", "http://oidc.example.com/cluster-1"),
-        "https://",
-    );
-    assert_bad_input(
-        &with("--issuer", "https://oidc.example.com/c?x=1"),
-        "query or a fragment",
-    );
-    assert_bad_input(
-        &with("--issuer", "https://oidc.example.com/c#k"),
-        "query or a fragment",
-    );
-    assert_bad_input(
-        &with("--jwks", &write(&dir, "not-json", "{")),
-        "not valid JSON",
-    );
+    let not_json = write(&dir, "not-json", "{");
     let ec = json!({"keys": [{"kty": "EC", "kid": "k", "crv": "P-256", "x": "AA", "y": "AA"}]});
-    assert_bad_input(
-        &with("--jwks", &write(&dir, "ec.json", &ec.to_string())),
-        "no usable RSA signing key",
-    );
-    assert_bad_input(
-        &with("--jwks", "nowhere.json"),
-        "--jwks nowhere.json: cannot read",
-    );
+    let ec = write(&dir, "ec.json", &ec.to_string());
+    for (flag, value, says) in [
+        ("--issuer", "http://oidc.example.com/cluster-1", "https://"),
+        (
+            "--issuer",
+            "https://oidc.example.com/c?x=1",
+            "query or a fragment",
+        ),
+        (
+            "--issuer",
+            "https://oidc.example.com/c#k",
+            "query or a fragment",
+        ),
+        ("--jwks", &not_json, "not valid JSON"),
+        ("--jwks", &ec, "no usable RSA signing key"),
+        ("--jwks", "nowhere.json", "--jwks nowhere.json: cannot read"),
+    ] {
+        assert_bad_input(&with(flag, value), says);
+    }
     let mut args = setup_args(out, &good);
     args.truncate(args.len() - 2);
     assert_bad_input(&args, "--account");

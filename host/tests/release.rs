@@ -21,7 +21,7 @@ use serde_json::Value;
 
 mod common;
 
-use common::cli::{EXAMPLE_REVIEW, Run, assert_bad_input, root, run, words};
+use common::cli::{EXAMPLE_REVIEW, assert_bad_input, assert_ok, example_review_with, root, words};
 
 const REPOSITORY: &str = "policies/aws-workload-identity";
 
@@ -51,16 +51,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn assert_ok(args: &[&str]) -> Run {
-    let r = run(args);
-    assert_eq!(
-        r.code, 0,
-        "{args:?}\nstdout: {}\nstderr: {}",
-        r.stdout, r.stderr
-    );
-    r
 }
 
 // ---- the annotated module --------------------------------------------------------------
@@ -519,9 +509,12 @@ fn push_pull_round_trip_through_a_real_registry() {
     // The pulled module answers the recorded reviews like the embedded one, as a file and
     // straight from the registry.
     let local = assert_ok(EXAMPLE_REVIEW);
-    let mut args = EXAMPLE_REVIEW.to_vec();
-    args.extend(["--module", &pinned, "--sources-path", &sources]);
-    let remote = assert_ok(&args);
+    let remote = assert_ok(&example_review_with(&[
+        "--module",
+        &pinned,
+        "--sources-path",
+        &sources,
+    ]));
     assert_eq!(remote.stdout, local.stdout);
     let inspected = assert_ok(&["inspect", "--module", &uri, "--sources-path", &sources]);
     assert!(inspected.stdout.contains("protocol version:         v1"));
@@ -650,31 +643,26 @@ fn registry_with_htpasswd_refuses_and_accepts_credentials() {
     let uri = registry.uri("v0.1.0");
     let refused = format!("registry {} refused access to {uri}", registry.host);
 
+    // `awi push` with a Docker config.json.
+    fn push_with<'a>(uri: &'a str, sources: &'a str, config: &'a str) -> [&'a str; 6] {
+        [
+            "push",
+            uri,
+            "--sources-path",
+            sources,
+            "--docker-config-json-path",
+            config,
+        ]
+    }
+
     // No credentials, wrong credentials.
     assert_bad_input(&["push", &uri, "--sources-path", &sources], &refused);
     let wrong = registry.docker_config("wrong.json", "publisher", "guess");
-    assert_bad_input(
-        &[
-            "push",
-            &uri,
-            "--sources-path",
-            &sources,
-            "--docker-config-json-path",
-            &wrong,
-        ],
-        &refused,
-    );
+    assert_bad_input(&push_with(&uri, &sources, &wrong), &refused);
 
     // The right ones: push, then pull with and without them.
     let right = registry.docker_config("right.json", "publisher", "s3cret");
-    let pushed = assert_ok(&[
-        "push",
-        &uri,
-        "--sources-path",
-        &sources,
-        "--docker-config-json-path",
-        &right,
-    ]);
+    let pushed = assert_ok(&push_with(&uri, &sources, &right));
     assert!(pushed.stdout.starts_with(&format!("{uri}@sha256:")));
     let dir = Scratch::new("auth-out");
     let out = dir.path("pulled.wasm");
@@ -706,14 +694,7 @@ fn registry_with_htpasswd_refuses_and_accepts_credentials() {
     // An unreadable credentials file is bad input of its own.
     let not_json = registry.dir.write("not.json", "{");
     assert_bad_input(
-        &[
-            "push",
-            &uri,
-            "--sources-path",
-            &sources,
-            "--docker-config-json-path",
-            &not_json,
-        ],
+        &push_with(&uri, &sources, &not_json),
         "not a Docker config.json",
     );
 }

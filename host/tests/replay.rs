@@ -336,32 +336,29 @@ fn replay_all(abi: &str, replay: impl Fn(&Case) -> Result<Vec<String>, String>) 
     );
 }
 
-#[test]
-fn wapc_answers_every_case_as_expected_and_as_native() {
-    replay_all("waPC", |case| {
+/// Replays every case through one ABI (`run`) and checks its answer against the case's
+/// expectations and against the native answer.
+fn answers_as_expected_and_as_native(abi: &str, run: fn(&Case) -> Result<(Answer, Value), String>) {
+    replay_all(abi, |case| {
         if let Some(expected) = &case.expect.settings_error {
-            return settings_case("waPC", case, expected);
+            return settings_case(abi, case, expected);
         }
         let native = native(case).map_err(|e| format!("native: {e}"))?;
-        let (answer, _) = wapc(case)?;
+        let (answer, _) = run(case)?;
         let mut problems = check_expected(case, &answer);
-        problems.extend(check_same("waPC", &native, &answer));
+        problems.extend(check_same(abi, &native, &answer));
         Ok(problems)
     });
 }
 
 #[test]
+fn wapc_answers_every_case_as_expected_and_as_native() {
+    answers_as_expected_and_as_native("waPC", wapc);
+}
+
+#[test]
 fn wit_answers_every_case_as_expected_and_as_native() {
-    replay_all("WIT", |case| {
-        if let Some(expected) = &case.expect.settings_error {
-            return settings_case("WIT", case, expected);
-        }
-        let native = native(case).map_err(|e| format!("native: {e}"))?;
-        let (answer, _) = wit(case)?;
-        let mut problems = check_expected(case, &answer);
-        problems.extend(check_same("WIT", &native, &answer));
-        Ok(problems)
-    });
+    answers_as_expected_and_as_native("WIT", wit);
 }
 
 /// The AdmissionReview of the WIT world and the one Kubewarden makes of the waPC answer are

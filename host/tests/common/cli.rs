@@ -37,6 +37,11 @@ pub const EXAMPLE_REVIEW: &[&str] = &[
     "examples/serviceaccount.yaml",
 ];
 
+/// The bundled example review with more arguments, e.g. `--log`.
+pub fn example_review_with<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    EXAMPLE_REVIEW.iter().chain(more).copied().collect()
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -53,6 +58,17 @@ pub fn run<S: AsRef<str>>(args: &[S]) -> Run {
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }
+}
+
+/// Success: exit 0, with both streams in the failure message.
+pub fn assert_ok(args: &[&str]) -> Run {
+    let r = run(args);
+    assert_eq!(
+        r.code, 0,
+        "{args:?}\nstdout: {}\nstderr: {}",
+        r.stdout, r.stderr
+    );
+    r
 }
 
 /// Bad input: exit 2 and exactly one line on stderr that contains `needle`.
