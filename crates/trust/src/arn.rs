@@ -147,6 +147,50 @@ fn check_iam_header<'a>(kind: &'static str, text: &'a str) -> Result<ArnParts<'a
     Ok(parts)
 }
 
+/// An IAM ARN whose resource has been checked: `arn:<partition>:iam::<account>:<resource>`.
+/// The text, partition and account are common to every kind; `R` is what the resource says
+/// ([`Role`] or [`OidcProvider`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IamArn<R> {
+    arn: String,
+    partition: String,
+    account: String,
+    resource: R,
+}
+
+impl<R> IamArn<R> {
+    fn new(text: &str, parts: &ArnParts<'_>, resource: R) -> IamArn<R> {
+        IamArn {
+            arn: text.to_string(),
+            partition: parts.partition.to_string(),
+            account: parts.account.to_string(),
+            resource,
+        }
+    }
+
+    /// The ARN as given.
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    /// The partition (`aws`, `aws-cn`, ...).
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    /// The 12-digit account that owns the resource (a role's account must also own the OIDC
+    /// provider it trusts).
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+}
+
+impl<R> fmt::Display for IamArn<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
 /// A well-formed IAM role ARN: `arn:<partition>:iam::<account>:role<path><name>`.
 ///
 /// ```
@@ -160,16 +204,16 @@ fn check_iam_header<'a>(kind: &'static str, text: &'a str) -> Result<ArnParts<'a
 /// let err = RoleArn::parse("arn:aws:iam::123:role/x").unwrap_err();
 /// assert_eq!(err.to_string(), r#"role ARN "arn:aws:iam::123:role/x": account "123" is not 12 digits"#);
 /// ```
+pub type RoleArn = IamArn<Role>;
+
+/// The resource of a role ARN: `role<path><name>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RoleArn {
-    arn: String,
-    partition: String,
-    account: String,
+pub struct Role {
     path: String,
     name: String,
 }
 
-impl RoleArn {
+impl IamArn<Role> {
     /// Parses and checks every component (partition, service, region, account, path, name).
     pub fn parse(text: &str) -> Result<RoleArn, ArnError> {
         let err = |problem: String| ArnError::new("role", text, problem);
@@ -211,38 +255,21 @@ impl RoleArn {
                 quoted(path)
             )));
         }
-        Ok(RoleArn {
-            arn: text.to_string(),
-            partition: parts.partition.to_string(),
-            account: parts.account.to_string(),
+        let role = Role {
             path: path.to_string(),
             name: name.to_string(),
-        })
-    }
-
-    /// The ARN as given.
-    pub fn as_str(&self) -> &str {
-        &self.arn
-    }
-
-    /// The partition (`aws`, `aws-cn`, ...).
-    pub fn partition(&self) -> &str {
-        &self.partition
-    }
-
-    /// The 12-digit account that owns the role (and must own the OIDC provider).
-    pub fn account(&self) -> &str {
-        &self.account
+        };
+        Ok(IamArn::new(text, &parts, role))
     }
 
     /// `/` or `/a/b/`: begins and ends with a slash.
     pub fn path(&self) -> &str {
-        &self.path
+        &self.resource.path
     }
 
     /// The role name (what error messages call the role).
     pub fn name(&self) -> &str {
-        &self.name
+        &self.resource.name
     }
 
     /// The ARN of the OIDC provider for `issuer` in this role's account and partition: the
@@ -273,12 +300,6 @@ impl FromStr for RoleArn {
     }
 }
 
-impl fmt::Display for RoleArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.arn)
-    }
-}
-
 /// A role name IAM accepts: 1 to [`MAX_ROLE_NAME`] letters, digits and `+=,.@_-`.
 ///
 /// ```
@@ -302,15 +323,15 @@ fn is_role_name_char(c: char) -> bool {
 /// assert_eq!(p.url(), "oidc.example.com/id/ABC");
 /// assert_eq!(p.account(), "111122223333");
 /// ```
+pub type OidcProviderArn = IamArn<OidcProvider>;
+
+/// The resource of an OIDC provider ARN: `oidc-provider/<url>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OidcProviderArn {
-    arn: String,
-    partition: String,
-    account: String,
+pub struct OidcProvider {
     url: String,
 }
 
-impl OidcProviderArn {
+impl IamArn<OidcProvider> {
     /// Parses and checks partition, account and provider URL.
     pub fn parse(text: &str) -> Result<OidcProviderArn, ArnError> {
         let err = |problem: String| ArnError::new("OIDC provider", text, problem);
@@ -332,38 +353,15 @@ impl OidcProviderArn {
         if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
             return Err(err(format!("provider URL {} contains {c:?}", quoted(url))));
         }
-        Ok(OidcProviderArn {
-            arn: text.to_string(),
-            partition: parts.partition.to_string(),
-            account: parts.account.to_string(),
+        let provider = OidcProvider {
             url: url.to_string(),
-        })
-    }
-
-    /// The ARN as given.
-    pub fn as_str(&self) -> &str {
-        &self.arn
-    }
-
-    /// The partition, e.g. `aws`.
-    pub fn partition(&self) -> &str {
-        &self.partition
-    }
-
-    /// The 12-digit account that owns the provider.
-    pub fn account(&self) -> &str {
-        &self.account
+        };
+        Ok(IamArn::new(text, &parts, provider))
     }
 
     /// Host and path, without `https://`: also the prefix of its condition keys.
     pub fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl fmt::Display for OidcProviderArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.arn)
+        &self.resource.url
     }
 }
 
