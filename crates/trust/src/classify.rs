@@ -461,20 +461,7 @@ impl<'a> NamespaceGraph<'a> {
             })
             .collect();
         // Backward from the exits within the reachable part.
-        let mut useful = exit.clone();
-        let mut stack: Vec<u32> = (0..n as u32)
-            .filter(|&s| exit.get(s as usize) == Some(&true))
-            .collect();
-        while let Some(s) = stack.pop() {
-            for &p in preds.get(s as usize).map_or(&[][..], |v| v.as_slice()) {
-                if let Some(u) = useful.get_mut(p as usize)
-                    && !*u
-                {
-                    *u = true;
-                    stack.push(p);
-                }
-            }
-        }
+        let useful = backward_closure(&preds, exit.clone());
         NamespaceGraph {
             lang,
             start,

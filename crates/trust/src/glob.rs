@@ -162,37 +162,58 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     Glob::new(pattern).is_match(text)
 }
 
+/// Patterns with texts they match and texts they do not: the glob matcher and the
+/// condition-language automaton are both checked against this one table.
+#[cfg(test)]
+pub(crate) const CASES: &[(&str, &[&str], &[&str])] = &[
+    ("", &[""], &["a"]),
+    ("*", &["", "anything:at:all", "a:b:c"], &[]),
+    ("?", &["é", "x"], &["", "xy"]),
+    ("a?c", &["abc"], &["ac"]),
+    ("a*c", &["ac", "abbbc"], &["abbbcd"]),
+    ("*c", &["abc"], &[]),
+    ("a*", &["a"], &[]),
+    ("**a**", &["xa", "a"], &[]),
+    ("a*b*c", &["aXbYc"], &["aXcYb"]),
+    ("abc", &[], &["ABC"]),
+    ("*ab", &["aab"], &[]),
+    ("*aab", &["aaab"], &[]),
+    ("ab*ab", &["abab"], &["aba"]),
+    ("a*b", &["ab", "a:::b"], &["a:::bc"]),
+    ("*a*a*", &["aa"], &["a"]),
+    (
+        "system:serviceaccount:*",
+        &["system:serviceaccount:a:b"],
+        &["system:serviceaccount"],
+    ),
+    (
+        "system:serviceaccount:pay*:api",
+        &[
+            "system:serviceaccount:payments:api",
+            "system:serviceaccount:pay:x:api",
+        ],
+        &["system:serviceaccount:pay:web"],
+    ),
+    ("é?ü*", &["éxü"], &[]),
+];
+
+/// Every case of [`CASES`] as `(pattern, text, whether it matches)`.
+#[cfg(test)]
+pub(crate) fn cases() -> impl Iterator<Item = (&'static str, &'static str, bool)> {
+    CASES.iter().flat_map(|&(pattern, yes, no)| {
+        let yes = yes.iter().map(move |&t| (pattern, t, true));
+        yes.chain(no.iter().map(move |&t| (pattern, t, false)))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn table() {
-        let cases: &[(&str, &str, bool)] = &[
-            ("", "", true),
-            ("", "a", false),
-            ("*", "", true),
-            ("*", "anything:at:all", true),
-            ("?", "", false),
-            ("?", "é", true),
-            ("a?c", "abc", true),
-            ("a?c", "ac", false),
-            ("a*c", "ac", true),
-            ("a*c", "abbbc", true),
-            ("a*c", "abbbcd", false),
-            ("*c", "abc", true),
-            ("a*", "a", true),
-            ("**a**", "xa", true),
-            ("a*b*c", "aXbYc", true),
-            ("a*b*c", "aXcYb", false),
-            ("abc", "ABC", false),
-            ("*ab", "aab", true),
-            ("*aab", "aaab", true),
-            ("ab*ab", "abab", true),
-            ("ab*ab", "aba", false),
-        ];
-        for (p, t, want) in cases {
-            assert_eq!(matches(p, t), *want, "{p:?} vs {t:?}");
+        for (p, t, want) in cases() {
+            assert_eq!(matches(p, t), want, "{p:?} vs {t:?}");
         }
     }
 

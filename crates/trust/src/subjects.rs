@@ -182,40 +182,32 @@ fn statement_language(
     let mut lang = Language::everything();
     let label = st.label();
     for c in &st.conditions {
-        let on_sub = target.claim(&c.key_lower) == Some("sub");
-        let l = if on_sub {
-            sub_language(c, target)?
-        } else {
-            None
-        };
-        match (on_sub, l) {
-            (true, Some(l)) => lang = lang.intersect(&l)?,
-            (true, None) => {
-                notes.push(format!(
-                    "{label} condition {} {} cannot be resolved offline; counted as {}",
-                    c.operator_text,
-                    c.key,
-                    if allow { "admitting" } else { "not denying" }
-                ));
-                if !allow {
-                    return Ok(Language::nothing());
+        // A condition decided neither way is noted and counted in the statement's favour
+        // (an Allow admits, a Deny does not deny), so the listing errs towards showing more.
+        let undecided = if target.claim(&c.key_lower) == Some("sub") {
+            match sub_language(c, target)? {
+                Some(l) => {
+                    lang = lang.intersect(&l)?;
+                    None
                 }
+                None => Some("cannot be resolved offline"),
             }
-            (false, _) => match c.evaluate(target) {
-                Tri::True => {}
+        } else {
+            match c.evaluate(target) {
+                Tri::True => None,
                 Tri::False => return Ok(Language::nothing()),
-                Tri::Unknown => {
-                    notes.push(format!(
-                        "{label} condition {} {} depends on values only STS knows; counted as {}",
-                        c.operator_text,
-                        c.key,
-                        if allow { "admitting" } else { "not denying" }
-                    ));
-                    if !allow {
-                        return Ok(Language::nothing());
-                    }
-                }
-            },
+                Tri::Unknown => Some("depends on values only STS knows"),
+            }
+        };
+        if let Some(why) = undecided {
+            let counted = if allow { "admitting" } else { "not denying" };
+            notes.push(format!(
+                "{label} condition {} {} {why}; counted as {counted}",
+                c.operator_text, c.key
+            ));
+            if !allow {
+                return Ok(Language::nothing());
+            }
         }
         if lang.is_empty() {
             break;
