@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use awi_trust::json::{str_at, type_name};
 
 use super::Outcome;
+use super::decision::{Decision, Target};
 
 /// Input that is not an admission request the policy can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,6 +109,17 @@ impl<'a> Request<'a> {
             .and_then(Value::as_str)
             .unwrap_or("");
         format!("{}/{name}", self.namespace())
+    }
+
+    /// The record of what is decided about this request as `target`, before anything is.
+    pub(crate) fn decision(&self, target: Target) -> Decision {
+        Decision {
+            target,
+            uid: self.uid.to_string(),
+            namespace: self.namespace().to_string(),
+            object: self.object_label(),
+            ..Decision::default()
+        }
     }
 
     /// `<Kind>/<name>` of the object, for the log. Pods made by controllers have no name

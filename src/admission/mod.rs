@@ -219,28 +219,18 @@ pub fn needs(request: &Value) -> Vec<ObjectRef> {
 /// Decides `request` (an AdmissionRequest) with the objects the host read.
 pub fn review(prepared: &Prepared, request: &Value, context: &Context) -> Outcome {
     let req = Request::read(request);
-    let decision = Decision {
-        uid: req.uid.to_string(),
-        namespace: req.namespace().to_string(),
-        object: req.object_label(),
-        ..Decision::default()
-    };
-    let about = |target| Decision {
-        target,
-        ..decision.clone()
-    };
     if req.is_pod_create() {
         if prepared.settings().validate_only {
-            stale::review(prepared, &req, context, about(Target::PodValidation))
+            stale::review(prepared, &req, context)
         } else {
-            review_pod(prepared, &req, context, about(Target::PodCreate))
+            review_pod(prepared, &req, context)
         }
     } else if req.is_service_account_write() {
-        review_service_account(prepared, &req, about(Target::ServiceAccountWrite))
+        review_service_account(prepared, &req)
     } else if req.is_workload_write() {
-        workloads::review(prepared, &req, context, about(Target::WorkloadWrite))
+        workloads::review(prepared, &req, context)
     } else {
-        Outcome::admit(Vec::new(), decision)
+        Outcome::admit(Vec::new(), req.decision(Target::Other))
     }
 }
 
@@ -261,12 +251,8 @@ pub fn decide(
     review(prepared, request, &context)
 }
 
-fn review_pod(
-    prepared: &Prepared,
-    req: &Request,
-    context: &Context,
-    mut decision: Decision,
-) -> Outcome {
+fn review_pod(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+    let mut decision = req.decision(Target::PodCreate);
     let settings = prepared.settings();
     let pod = req.object;
     let namespace = req.namespace();
@@ -364,7 +350,8 @@ fn record_injection(decision: &mut Decision, injection: &Injection, unread: Opti
     };
 }
 
-fn review_service_account(prepared: &Prepared, req: &Request, mut decision: Decision) -> Outcome {
+fn review_service_account(prepared: &Prepared, req: &Request) -> Outcome {
+    let mut decision = req.decision(Target::ServiceAccountWrite);
     let object = match req.object {
         Value::Object(_) => req.object,
         other => {

@@ -19,17 +19,13 @@
 //! with a warning: there is nothing to compare it with.
 
 use super::envelope::Request;
-use super::{Action, Context, Decision, ObjectRef, Outcome, Prepared, Unread};
+use super::{Action, Context, Decision, ObjectRef, Outcome, Prepared, Target, Unread};
 use crate::mutation::{self, Credentials, Injected, PodRequest};
 
 /// The answer to a Pod under `validateOnly`: admitted when its credentials are current,
 /// rejected with the difference when they are stale; never a patch.
-pub(crate) fn review(
-    prepared: &Prepared,
-    req: &Request,
-    context: &Context,
-    mut decision: Decision,
-) -> Outcome {
+pub(crate) fn review(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+    let mut decision = req.decision(Target::PodValidation);
     let pod = req.object;
     let namespace = req.namespace();
     let who = mutation::pod_display_name(pod, namespace);

@@ -17,7 +17,8 @@ use awi_trust::json::type_name;
 
 use super::envelope::Request;
 use super::{
-    Action, Context, Decision, ObjectRef, Outcome, Prepared, Read, trust_checks, web_identity,
+    Action, Context, Decision, ObjectRef, Outcome, Prepared, Read, Target, trust_checks,
+    web_identity,
 };
 use crate::mutation::{self, PodRequest};
 
@@ -48,12 +49,8 @@ pub(crate) fn template<'a>(req: &Request<'a>) -> Result<&'a Value, String> {
 }
 
 /// The checks a Pod of the workload's template would get, as the workload's verdict.
-pub(crate) fn review(
-    prepared: &Prepared,
-    req: &Request,
-    context: &Context,
-    mut decision: Decision,
-) -> Outcome {
+pub(crate) fn review(prepared: &Prepared, req: &Request, context: &Context) -> Outcome {
+    let mut decision = req.decision(Target::WorkloadWrite);
     let who = format!("{} {}", req.kind, req.object_name());
     let about = |message: &str| format!("{who}: {message}");
     let unchecked = |problem: String, decision: Decision| {
