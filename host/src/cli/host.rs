@@ -1,4 +1,5 @@
-//! [`Module`] on the host library: the module loaded once per run, on first use.
+//! The policy module the commands ask, on the host library: loaded once per run, on first
+//! use.
 //!
 //! Admission runs through waPC, as Kubewarden runs it; the trust engine through the WIT
 //! world. Each ABI is linked only when a command needs it, so `awi review` never pays for
@@ -11,7 +12,7 @@ use awi::{Credentials, Objects, Policy, Reference, Registry, RegistryError, Sour
 use serde_json::Value;
 
 use super::error::{Failure, Outcome};
-use super::model::{Finding, Module, Reviewed, Subject, Verdict};
+use super::model::Reviewed;
 
 /// Loads the module named by `--module` (a file or a `registry://` reference), or the
 /// embedded one, when first asked.
@@ -131,7 +132,9 @@ pub struct Session {
 }
 
 impl Session {
-    fn wit(&mut self) -> Outcome<&mut WitInstance> {
+    /// The module's component instance, for the trust engine's functions (`trust.check`,
+    /// `trust.lint`, ...); its errors become [`Failure`]s with `?`.
+    pub fn trust(&mut self) -> Outcome<&mut WitInstance> {
         if self.wit.is_none() {
             self.wit = Some(self.policy.wit_instance().map_err(host_failure)?);
         }
@@ -149,8 +152,17 @@ fn host_failure(error: awi::Error) -> Failure {
     }
 }
 
-impl Module for Session {
-    fn validate_settings(&mut self, settings: &Value) -> Outcome<Result<(), String>> {
+impl From<awi::Error> for Failure {
+    fn from(error: awi::Error) -> Failure {
+        host_failure(error)
+    }
+}
+
+/// The policy module's functions the commands use. Errors are the module's own messages
+/// (bad input) or a host failure; both end the command with exit 2.
+impl Session {
+    /// `Ok(Err(message))` when the policy refuses the settings.
+    pub fn validate_settings(&mut self, settings: &Value) -> Outcome<Result<(), String>> {
         let instance = self
             .policy
             .wapc_instance(Arc::new(Objects::empty()))
@@ -165,54 +177,20 @@ impl Module for Session {
         })
     }
 
-    fn review(&mut self, settings: &Value, review: &Value, cluster: &Objects) -> Outcome<Reviewed> {
+    /// Runs the policy on `review` (an AdmissionReview) as Kubewarden would, answering
+    /// `kubernetes/get_resource` from `cluster`; returns the AdmissionReview response and
+    /// the records the policy logged.
+    pub fn review(
+        &mut self,
+        settings: &Value,
+        review: &Value,
+        cluster: &Objects,
+    ) -> Outcome<Reviewed> {
         let cluster = Arc::new(cluster.clone());
         let (answer, logs) = self
             .policy
             .kubewarden_review_logged(settings, review, cluster)
             .map_err(host_failure)?;
         Ok(Reviewed { answer, logs })
-    }
-
-    fn check(
-        &mut self,
-        policy: &str,
-        role_arn: &str,
-        subject: &Subject,
-        context: &[(String, String)],
-    ) -> Outcome<Verdict> {
-        self.wit()?
-            .check_in_context(policy, role_arn, subject, context)
-            .map_err(host_failure)
-    }
-
-    fn lint(&mut self, policy: &str, role_arn: &str, issuer: &str) -> Outcome<Vec<Finding>> {
-        let role_arn = Some(role_arn).filter(|r| !r.is_empty());
-        self.wit()?
-            .lint(policy, role_arn, issuer)
-            .map_err(host_failure)
-    }
-
-    fn render(
-        &mut self,
-        template: &str,
-        namespace: &str,
-        service_account: &str,
-    ) -> Outcome<String> {
-        self.wit()?
-            .render(template, namespace, service_account)
-            .map_err(host_failure)
-    }
-
-    fn who(
-        &mut self,
-        policy: &str,
-        role_arn: &str,
-        issuer: &str,
-        audience: &str,
-    ) -> Outcome<Vec<String>> {
-        self.wit()?
-            .who(policy, role_arn, issuer, audience)
-            .map_err(host_failure)
     }
 }

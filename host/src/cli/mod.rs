@@ -101,30 +101,10 @@ enum Command {
         /// The saved cluster object (`cpln mk8s get NAME -o json`).
         #[arg(long, value_name = "FILE", required_unless_present = "issuer", conflicts_with_all = ["issuer", "jwks", "out_dir"])]
         cluster: Option<PathBuf>,
-        /// A self-hosted cluster's OIDC issuer (https://...): the API server's
-        /// --service-account-issuer and the IAM OIDC provider URL.
-        #[arg(long, value_name = "URL", requires_all = ["jwks", "out_dir"])]
-        issuer: Option<String>,
-        /// The cluster's JWKS (`kubectl get --raw /openid/v1/jwks`).
-        #[arg(long, value_name = "FILE", requires = "issuer")]
-        jwks: Option<PathBuf>,
-        /// Where to write the documents to publish (.well-known/openid-configuration and the
-        /// JWKS, laid out as served under the issuer).
-        #[arg(long, value_name = "DIR", requires = "issuer")]
-        out_dir: Option<PathBuf>,
-        /// Audience of the ServiceAccount tokens (the OIDC provider's client ID), with --issuer.
-        #[arg(long, value_name = "AUD", default_value = DEFAULT_AUDIENCE, conflicts_with = "cluster")]
-        audience: String,
-        #[arg(long, short = 'n', value_name = "NS")]
-        namespace: String,
-        #[arg(long, value_name = "SA")]
-        service_account: String,
-        /// Name of the IAM role to create.
-        #[arg(long, value_name = "NAME")]
-        role_name: String,
-        /// AWS account of the role, when the cluster's trust policy template does not name it.
-        #[arg(long, value_name = "ID")]
-        account: Option<String>,
+        #[command(flatten)]
+        issuer: oidc::IssuerArgs,
+        #[command(flatten)]
+        role: setup::RoleArgs,
     },
     /// Check an OIDC issuer's published documents offline against what STS needs.
     #[command(subcommand)]
@@ -271,34 +251,7 @@ enum TokenCommand {
     /// Verify a ServiceAccount token and decide, as STS would for
     /// sts:AssumeRoleWithWebIdentity, whether it may assume the role. Exit 0 allowed,
     /// 1 refused, 2 bad input.
-    Explain {
-        /// The token (a file, e.g. the Pod's projected token file).
-        #[arg(long, value_name = "FILE")]
-        token: PathBuf,
-        /// The role's trust policy JSON (or `aws iam get-role` output).
-        #[arg(long, value_name = "FILE")]
-        policy: PathBuf,
-        /// The issuer's JWKS.
-        #[arg(long, value_name = "FILE")]
-        jwks: PathBuf,
-        /// The IAM OIDC provider's URL (the issuer STS expects as iss).
-        #[arg(long, value_name = "URL")]
-        issuer: String,
-        #[arg(long, value_name = "ARN")]
-        role_arn: String,
-        /// The provider's client IDs (repeatable).
-        #[arg(long = "audience", value_name = "AUD", default_value = DEFAULT_AUDIENCE)]
-        audiences: Vec<String>,
-        /// The issuer's discovery document, checked too when given.
-        #[arg(long, value_name = "FILE")]
-        discovery: Option<PathBuf>,
-        /// The time of the call, RFC 3339 [default: now].
-        #[arg(long, value_name = "RFC3339")]
-        now: Option<String>,
-        /// `json` prints one object {"verdict", "reason", "fix", "claims"}.
-        #[arg(long, short = 'o', value_enum, default_value_t)]
-        output: Format,
-    },
+    Explain(token::ExplainArgs),
 }
 
 /// A trust policy and the cluster that the policy should trust.
@@ -421,50 +374,15 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
         }
         Command::Trust(command) => run_trust(command, loader),
         Command::Setup {
-            cluster: None,
-            issuer: Some(issuer),
-            jwks: Some(jwks),
-            out_dir: Some(out_dir),
-            audience,
-            namespace,
-            service_account,
-            role_name,
-            account,
-        } => oidc::setup_issuer(
-            loader.wit()?,
-            &oidc::IssuerSetupArgs {
-                issuer: &issuer,
-                jwks: &jwks,
-                out_dir: &out_dir,
-                namespace: &namespace,
-                service_account: &service_account,
-                role_name: &role_name,
-                account: account.as_deref(),
-                audience: &audience,
-            },
-        )
-        .map(Printed::ok),
-        Command::Setup {
             cluster: Some(cluster),
-            namespace,
-            service_account,
-            role_name,
-            account,
+            role,
             ..
-        } => setup::setup(
-            loader.wit()?,
-            &setup::SetupArgs {
-                cluster: &cluster,
-                namespace: &namespace,
-                service_account: &service_account,
-                role_name: &role_name,
-                account: account.as_deref(),
-            },
-        )
-        .map(Printed::ok),
-        Command::Setup { .. } => Err(Failure::input(
-            "setup needs --cluster FILE, or --issuer URL with --jwks FILE and --out-dir DIR",
-        )),
+        } => setup::setup(loader.wit()?, &cluster, &role).map(Printed::ok),
+        Command::Setup {
+            cluster: None,
+            issuer,
+            role,
+        } => oidc::setup_issuer(loader.wit()?, &issuer, &role).map(Printed::ok),
         Command::Oidc(OidcCommand::Check {
             dir,
             discovery,
@@ -478,30 +396,7 @@ fn run(command: Command, loader: &mut host::Loader) -> Outcome<Printed> {
             issuer: issuer.as_deref(),
             output,
         }),
-        Command::Token(TokenCommand::Explain {
-            token,
-            policy,
-            jwks,
-            issuer,
-            role_arn,
-            audiences,
-            discovery,
-            now,
-            output,
-        }) => token::explain(
-            loader.wit()?,
-            &token::ExplainArgs {
-                token: &token,
-                policy: &policy,
-                jwks: &jwks,
-                issuer: &issuer,
-                role_arn: &role_arn,
-                audiences: &audiences,
-                discovery: discovery.as_deref(),
-                now: now.as_deref(),
-                output,
-            },
-        ),
+        Command::Token(TokenCommand::Explain(args)) => token::explain(loader.wit()?, &args),
         Command::Module { output } => publish::write_module(loader, &output),
         Command::Inspect { output } => publish::inspect(loader, output),
         Command::Push { uri } => publish::push(loader, &uri),
@@ -561,8 +456,13 @@ fn run_trust(command: TrustCommand, loader: &mut host::Loader) -> Outcome<Printe
                 trust::role_arn_flag(arn)?;
             }
             let document = policy.read()?;
-            let role_arn = role_arn.unwrap_or_default();
-            trust::lint(loader.wit()?, &document, &role_arn, &policy.issuer, output)
+            trust::lint(
+                loader.wit()?,
+                &document,
+                role_arn.as_deref(),
+                &policy.issuer,
+                output,
+            )
         }
         TrustCommand::Who {
             policy,

@@ -9,11 +9,12 @@ use awi::identity::issuer::DISCOVERY_PATH;
 use awi::identity::{Issuer, Jwks, Violation, check_discovery, check_jwks, discovery_document};
 use serde_json::{Value, json};
 
-use super::arn::{check_account, check_role_name, parse_role_arn};
+use super::arn::parse_role_arn;
 use super::error::{EXIT_NO, Failure, Outcome};
+use super::host::Session;
 use super::input::{parse_json, read_text};
-use super::model::{Module, Subject};
-use super::setup::{check_rendered, role_step, workload_steps};
+use super::model::Subject;
+use super::setup::{RoleArgs, check_rendered, role_step, workload_steps};
 use super::trust::{Format, Printed, non_empty, pretty_json};
 
 /// `--issuer` checked: the one line names the flag and what IAM expects.
@@ -33,44 +34,58 @@ pub fn read_json(path: &Path, what: &str) -> Outcome<Value> {
     parse_json(&text, &format!("{what} {}", path.display()))
 }
 
-pub struct IssuerSetupArgs<'a> {
-    pub issuer: &'a str,
-    pub jwks: &'a Path,
-    pub out_dir: &'a Path,
-    pub namespace: &'a str,
-    pub service_account: &'a str,
-    pub role_name: &'a str,
-    pub account: Option<&'a str>,
-    pub audience: &'a str,
+/// A self-hosted cluster's issuer for `awi setup`, and where its documents are written.
+#[derive(Debug, clap::Args)]
+pub struct IssuerArgs {
+    /// A self-hosted cluster's OIDC issuer (https://...): the API server's
+    /// --service-account-issuer and the IAM OIDC provider URL.
+    #[arg(long, value_name = "URL", requires_all = ["jwks", "out_dir"])]
+    pub issuer: Option<String>,
+    /// The cluster's JWKS (`kubectl get --raw /openid/v1/jwks`).
+    #[arg(long, value_name = "FILE", requires = "issuer")]
+    pub jwks: Option<PathBuf>,
+    /// Where to write the documents to publish (.well-known/openid-configuration and the
+    /// JWKS, laid out as served under the issuer).
+    #[arg(long, value_name = "DIR", requires = "issuer")]
+    pub out_dir: Option<PathBuf>,
+    /// Audience of the ServiceAccount tokens (the OIDC provider's client ID), with --issuer.
+    #[arg(long, value_name = "AUD", default_value = super::DEFAULT_AUDIENCE, conflicts_with = "cluster")]
+    pub audience: String,
 }
 
 /// Writes the documents to publish into `out_dir` and returns the steps, after the trust
 /// engine has checked the trust policy they print.
-pub fn setup_issuer(module: &mut dyn Module, args: &IssuerSetupArgs) -> Outcome<String> {
-    let issuer = issuer_flag(args.issuer)?;
-    non_empty("--namespace", args.namespace)?;
-    non_empty("--service-account", args.service_account)?;
-    non_empty("--audience", args.audience)?;
-    check_role_name(args.role_name).map_err(|e| Failure::input(format!("--role-name: {e}")))?;
-    let account = args.account.ok_or_else(|| {
+pub fn setup_issuer(module: &mut Session, args: &IssuerArgs, role: &RoleArgs) -> Outcome<String> {
+    let (Some(issuer), Some(jwks_file), Some(out_dir)) = (
+        args.issuer.as_deref(),
+        args.jwks.as_deref(),
+        args.out_dir.as_deref(),
+    ) else {
+        return Err(Failure::input(
+            "setup needs --cluster FILE, or --issuer URL with --jwks FILE and --out-dir DIR",
+        ));
+    };
+    let issuer = issuer_flag(issuer)?;
+    role.check()?;
+    non_empty("--audience", &args.audience)?;
+    let account = role.account.as_deref().ok_or_else(|| {
         Failure::input(
             "--issuer needs --account: the AWS account of the OIDC provider and the role",
         )
     })?;
-    check_account(account).map_err(|e| Failure::input(format!("--account: {e}")))?;
-    let jwks = read_jwks(args.jwks, "--jwks")?;
+    let jwks = read_jwks(jwks_file, "--jwks")?;
     let keys = jwks.usable_keys();
     if keys.is_empty() {
         let why: Vec<String> = check_jwks(&jwks).into_iter().map(|v| v.message).collect();
         return Err(Failure::input(format!(
             "--jwks {}: no usable RSA signing key: {}",
-            args.jwks.display(),
+            jwks_file.display(),
             why.join("; ")
         )));
     }
 
     let provider = issuer.provider_id();
-    let role_arn = format!("arn:aws:iam::{account}:role/{}", args.role_name);
+    let role_arn = format!("arn:aws:iam::{account}:role/{}", role.role_name);
     let provider_arn = parse_role_arn(&role_arn)
         .map_err(|e| Failure::input(format!("--role-name: {e}")))?
         .oidc_provider_arn(issuer.as_str());
@@ -82,23 +97,27 @@ pub fn setup_issuer(module: &mut dyn Module, args: &IssuerSetupArgs) -> Outcome<
             "Action": "sts:AssumeRoleWithWebIdentity",
             "Condition": {"StringEquals": {
                 format!("{provider}:sub"): "system:serviceaccount:<NAMESPACE>:<SERVICE_ACCOUNT>",
-                format!("{provider}:aud"): args.audience,
+                format!("{provider}:aud"): args.audience.as_str(),
             }}
         }]
     });
-    let rendered = module.render(&template.to_string(), args.namespace, args.service_account)?;
+    let rendered = module.trust()?.render(
+        &template.to_string(),
+        &role.namespace,
+        &role.service_account,
+    )?;
     let rendered = pretty_json(&rendered);
     let subject = Subject {
         issuer: issuer.to_string(),
-        audience: args.audience.to_string(),
-        namespace: args.namespace.to_string(),
-        service_account: args.service_account.to_string(),
+        audience: args.audience.clone(),
+        namespace: role.namespace.clone(),
+        service_account: role.service_account.clone(),
     };
     check_rendered(module, &rendered, &role_arn, &subject)?;
 
     let discovery = discovery_document(&issuer);
     let published = published_jwks(&keys);
-    let written = write_documents(args.out_dir, &issuer, &discovery, &published)?;
+    let written = write_documents(out_dir, &issuer, &discovery, &published)?;
     // What is written must pass what `awi oidc check` asks of it.
     let mut violations = check_discovery(&discovery, &issuer);
     violations
@@ -114,7 +133,10 @@ pub fn setup_issuer(module: &mut dyn Module, args: &IssuerSetupArgs) -> Outcome<
     let skipped = jwks.keys.len() - keys.len();
     Ok(issuer_steps(&IssuerSteps {
         issuer: &issuer,
-        args,
+        jwks: jwks_file,
+        out_dir,
+        audience: &args.audience,
+        role,
         written: &written,
         skipped,
         provider_arn: &provider_arn,
@@ -166,7 +188,10 @@ fn local_path(dir: &Path, path: &str) -> PathBuf {
 
 struct IssuerSteps<'a> {
     issuer: &'a Issuer,
-    args: &'a IssuerSetupArgs<'a>,
+    jwks: &'a Path,
+    out_dir: &'a Path,
+    audience: &'a str,
+    role: &'a RoleArgs,
     written: &'a [PathBuf; 2],
     skipped: usize,
     provider_arn: &'a str,
@@ -175,9 +200,9 @@ struct IssuerSteps<'a> {
 }
 
 fn issuer_steps(s: &IssuerSteps) -> String {
-    let (issuer, args) = (s.issuer, s.args);
-    let (ns, sa, aud) = (args.namespace, args.service_account, args.audience);
-    let dir = args.out_dir.display();
+    let issuer = s.issuer;
+    let (ns, sa, aud) = (&s.role.namespace, &s.role.service_account, s.audience);
+    let dir = s.out_dir.display();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -205,8 +230,8 @@ fn issuer_steps(s: &IssuerSteps) -> String {
             out,
             "#    {} key(s) of {} are not usable RSA signing keys and were left out (awi oidc check --jwks {} names why).",
             s.skipped,
-            args.jwks.display(),
-            args.jwks.display()
+            s.jwks.display(),
+            s.jwks.display()
         );
     }
     let _ = writeln!(
@@ -235,7 +260,7 @@ fn issuer_steps(s: &IssuerSteps) -> String {
         out,
         "aws iam create-open-id-connect-provider \\\n  --url {issuer} \\\n  --client-id-list {aud}"
     );
-    role_step(&mut out, 4, args.role_name, s.policy);
+    role_step(&mut out, 4, &s.role.role_name, s.policy);
     workload_steps(&mut out, ns, sa, s.role_arn, 5);
     out
 }

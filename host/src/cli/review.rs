@@ -9,12 +9,13 @@ use super::diff;
 use super::error::{EXIT_NO, Failure, Outcome};
 use awi_trust::json::type_name;
 
+use super::host::Session;
 use super::input::{parse_document, read_document, read_objects, read_text, str_at};
-use super::model::{Module, Objects};
+use super::model::Objects;
 use super::trust::Printed;
 
 /// The settings of `--settings` (`{}` when absent), already accepted by the module.
-pub fn load_settings(module: &mut dyn Module, path: Option<&Path>) -> Outcome<Value> {
+pub fn load_settings(module: &mut Session, path: Option<&Path>) -> Outcome<Value> {
     let Some(path) = path else {
         return Ok(json!({}));
     };
@@ -127,7 +128,7 @@ pub struct ReviewArgs<'a> {
 
 /// The answer (or the diff) for stdout, and with `--log` the policy's log records as JSON
 /// lines for stderr.
-pub fn review(module: &mut dyn Module, args: &ReviewArgs) -> Outcome<(Printed, Vec<String>)> {
+pub fn review(module: &mut Session, args: &ReviewArgs) -> Outcome<(Printed, Vec<String>)> {
     let origin = format!("REVIEW {}", args.review.display());
     let text = read_text(args.review, "REVIEW")?;
     let review = as_review(parse_document(&text, &origin)?, &origin)?;
@@ -176,7 +177,7 @@ pub struct MutateArgs<'a> {
 }
 
 /// The mutated Pod as YAML, and the warnings for stderr.
-pub fn mutate(module: &mut dyn Module, args: &MutateArgs) -> Outcome<(String, Vec<String>)> {
+pub fn mutate(module: &mut Session, args: &MutateArgs) -> Outcome<(String, Vec<String>)> {
     let origin = format!("POD {}", args.pod.display());
     let text = read_text(args.pod, "POD")?;
     let mut pod = parse_document(&text, &origin)?;

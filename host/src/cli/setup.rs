@@ -9,8 +9,9 @@ use serde_json::Value;
 
 use super::arn::{check_account, check_role_name, provider_arn_parts};
 use super::error::{Failure, Outcome};
+use super::host::Session;
 use super::input::{parse_document, read_text, str_at};
-use super::model::{Module, Subject};
+use super::model::Subject;
 use super::trust::{findings_text, non_empty, pretty_json};
 
 /// What setup needs from a saved `cpln mk8s get -o json`.
@@ -61,23 +62,40 @@ fn federated_account(template: &Value) -> Option<(String, String)> {
     })
 }
 
-pub struct SetupArgs<'a> {
-    pub cluster: &'a Path,
-    pub namespace: &'a str,
-    pub service_account: &'a str,
-    pub role_name: &'a str,
-    pub account: Option<&'a str>,
+/// The ServiceAccount and the IAM role `awi setup` connects, on either kind of cluster.
+#[derive(Debug, clap::Args)]
+pub struct RoleArgs {
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: String,
+    #[arg(long, value_name = "SA")]
+    pub service_account: String,
+    /// Name of the IAM role to create.
+    #[arg(long, value_name = "NAME")]
+    pub role_name: String,
+    /// AWS account of the role, when the cluster's trust policy template does not name it.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
 }
 
-pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
-    non_empty("--namespace", args.namespace)?;
-    non_empty("--service-account", args.service_account)?;
-    check_role_name(args.role_name).map_err(|e| Failure::input(format!("--role-name: {e}")))?;
-    if let Some(account) = args.account {
-        check_account(account).map_err(|e| Failure::input(format!("--account: {e}")))?;
+impl RoleArgs {
+    /// Namespace, ServiceAccount, role name and (when given) account are well-formed.
+    pub fn check(&self) -> Outcome<()> {
+        non_empty("--namespace", &self.namespace)?;
+        non_empty("--service-account", &self.service_account)?;
+        check_role_name(&self.role_name)
+            .map_err(|e| Failure::input(format!("--role-name: {e}")))?;
+        if let Some(account) = &self.account {
+            check_account(account).map_err(|e| Failure::input(format!("--account: {e}")))?;
+        }
+        Ok(())
     }
-    let origin = format!("--cluster {}", args.cluster.display());
-    let text = read_text(args.cluster, "--cluster")?;
+}
+
+/// Setup on a Control Plane cluster, from its saved cluster object.
+pub fn setup(module: &mut Session, cluster: &Path, args: &RoleArgs) -> Outcome<String> {
+    args.check()?;
+    let origin = format!("--cluster {}", cluster.display());
+    let text = read_text(cluster, "--cluster")?;
     let cluster = parse_document(&text, &origin)?;
     let facts = cluster_facts(&cluster, &origin)?;
 
@@ -87,7 +105,7 @@ pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
         .federated
         .as_ref()
         .filter(|(_, account)| check_account(account).is_ok());
-    let (partition, account) = match (known, args.account) {
+    let (partition, account) = match (known, args.account.as_deref()) {
         (Some((_, theirs)), Some(ours)) if theirs != ours => {
             return Err(Failure::input(format!(
                 "--account {ours}: the cluster's trust policy trusts the OIDC provider of account {theirs}; the role must be in that account"
@@ -109,7 +127,9 @@ pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
     };
     let role_arn = format!("arn:{partition}:iam::{account}:role/{}", args.role_name);
 
-    let mut rendered = module.render(&text, args.namespace, args.service_account)?;
+    let mut rendered = module
+        .trust()?
+        .render(&text, &args.namespace, &args.service_account)?;
     if let Some((_, placeholder)) = facts.federated.as_ref().filter(|(_, a)| *a != account) {
         // A template whose Federated ARN holds an account placeholder: fill it in.
         rendered = rendered.replace(
@@ -132,12 +152,12 @@ pub fn setup(module: &mut dyn Module, args: &SetupArgs) -> Outcome<String> {
 /// What setup prints is checked first: the rendered trust policy lets exactly the subject's
 /// ServiceAccount assume the role, with no finding at high or above.
 pub fn check_rendered(
-    module: &mut dyn Module,
+    module: &mut Session,
     rendered: &str,
     role_arn: &str,
     subject: &Subject,
 ) -> Outcome<()> {
-    let verdict = module.check(rendered, role_arn, subject, &[])?;
+    let verdict = module.trust()?.check(rendered, role_arn, subject)?;
     let sa = format!("{}/{}", subject.namespace, subject.service_account);
     if !verdict.allowed {
         let why = verdict.explanation.join("; ");
@@ -145,7 +165,9 @@ pub fn check_rendered(
             "the rendered trust policy does not let {sa} assume {role_arn}: {why}"
         )));
     }
-    let who = module.who(rendered, role_arn, &subject.issuer, &subject.audience)?;
+    let who = module
+        .trust()?
+        .who(rendered, role_arn, &subject.issuer, &subject.audience)?;
     if who != [sa.clone()] {
         return Err(Failure::refused(format!(
             "the rendered trust policy admits {} instead of exactly {sa}",
@@ -153,7 +175,8 @@ pub fn check_rendered(
         )));
     }
     let serious: Vec<_> = module
-        .lint(rendered, role_arn, &subject.issuer)?
+        .trust()?
+        .lint(rendered, Some(role_arn), &subject.issuer)?
         .into_iter()
         .filter(|f| f.severity.is_high_or_above())
         .collect();
@@ -166,8 +189,8 @@ pub fn check_rendered(
     Ok(())
 }
 
-fn steps(facts: &ClusterFacts, args: &SetupArgs, role_arn: &str, policy: &str) -> String {
-    let (ns, sa, role) = (args.namespace, args.service_account, args.role_name);
+fn steps(facts: &ClusterFacts, args: &RoleArgs, role_arn: &str, policy: &str) -> String {
+    let (ns, sa, role) = (&args.namespace, &args.service_account, &args.role_name);
     let provider = &facts.provider_url;
     let mut out = String::new();
     let _ = writeln!(

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use awi::identity::token::{MAX_TOKEN_CHARS, rfc3339, verify};
 use awi::identity::{Accepted, Expectations, Refusal, StsVerdict, Token};
@@ -15,19 +15,39 @@ use serde_json::{Map, Value, json};
 
 use super::arn::parse_role_arn;
 use super::error::{EXIT_NO, Failure, Outcome};
-use super::model::{Module, Subject, Verdict};
+use super::host::Session;
+use super::model::{Subject, Verdict};
 use super::oidc::{issuer_flag, read_json, read_jwks};
 use super::trust::{Format, Printed, read_policy, role_arn_flag};
 
-pub struct ExplainArgs<'a> {
-    pub token: &'a Path,
-    pub policy: &'a Path,
-    pub jwks: &'a Path,
-    pub issuer: &'a str,
-    pub role_arn: &'a str,
-    pub audiences: &'a [String],
-    pub discovery: Option<&'a Path>,
-    pub now: Option<&'a str>,
+/// What `awi token explain` reads.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The token (a file, e.g. the Pod's projected token file).
+    #[arg(long, value_name = "FILE")]
+    pub token: PathBuf,
+    /// The role's trust policy JSON (or `aws iam get-role` output).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The issuer's JWKS.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: PathBuf,
+    /// The IAM OIDC provider's URL (the issuer STS expects as iss).
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: String,
+    /// The provider's client IDs (repeatable).
+    #[arg(long = "audience", value_name = "AUD", default_value = super::DEFAULT_AUDIENCE)]
+    pub audiences: Vec<String>,
+    /// The issuer's discovery document, checked too when given.
+    #[arg(long, value_name = "FILE")]
+    pub discovery: Option<PathBuf>,
+    /// The time of the call, RFC 3339 [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// `json` prints one object {"verdict", "reason", "fix", "claims"}.
+    #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: Format,
 }
 
@@ -40,14 +60,14 @@ struct Explanation {
     checked: Vec<String>,
 }
 
-pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> {
-    let issuer = issuer_flag(args.issuer)?;
-    role_arn_flag(args.role_arn)?;
-    let role = parse_role_arn(args.role_arn).map_err(Failure::input)?;
+pub fn explain(module: &mut Session, args: &ExplainArgs) -> Outcome<Printed> {
+    let issuer = issuer_flag(&args.issuer)?;
+    role_arn_flag(&args.role_arn)?;
+    let role = parse_role_arn(&args.role_arn).map_err(Failure::input)?;
     if args.audiences.iter().any(|a| a.trim().is_empty()) {
         return Err(Failure::input("--audience: must not be empty"));
     }
-    let now = match args.now {
+    let now = match args.now.as_deref() {
         Some(text) => chrono::DateTime::parse_from_rfc3339(text)
             .map_err(|e| {
                 Failure::input(format!(
@@ -57,11 +77,12 @@ pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> 
             .timestamp(),
         None => chrono::Utc::now().timestamp(),
     };
-    let text = read_token(args.token)?;
-    let jwks = read_jwks(args.jwks, "--jwks")?;
-    let policy = read_policy(args.policy, "--policy")?;
+    let text = read_token(&args.token)?;
+    let jwks = read_jwks(&args.jwks, "--jwks")?;
+    let policy = read_policy(&args.policy, "--policy")?;
     let discovery = args
         .discovery
+        .as_deref()
         .map(|file| read_json(file, "--discovery"))
         .transpose()?;
     let provider_arn = role.oidc_provider_arn(issuer.as_str());
@@ -79,7 +100,7 @@ pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> 
         Ok(token) => {
             let expect = Expectations {
                 issuer: &issuer,
-                audiences: args.audiences,
+                audiences: &args.audiences,
                 provider_arn: &provider_arn,
                 discovery: discovery.as_ref(),
                 now,
@@ -97,7 +118,7 @@ pub fn explain(module: &mut dyn Module, args: &ExplainArgs) -> Outcome<Printed> 
                     };
                     let role = Role {
                         policy: &policy,
-                        arn: args.role_arn,
+                        arn: &args.role_arn,
                         provider_arn: &provider_arn,
                     };
                     decided(module, &role, &subject, &accepted, token.claims)?
@@ -166,13 +187,13 @@ struct Role<'a> {
 }
 
 fn decided(
-    module: &mut dyn Module,
+    module: &mut Session,
     role: &Role,
     subject: &Subject,
     accepted: &Accepted,
     claims: Map<String, Value>,
 ) -> Outcome<Explanation> {
-    let verdict = module.check(role.policy, role.arn, subject, &[])?;
+    let verdict = module.trust()?.check(role.policy, role.arn, subject)?;
     let checked = vec![
         format!("iss {} (the IAM OIDC provider)", subject.issuer),
         format!("aud {} (a client ID of the provider)", subject.audience),
@@ -193,7 +214,10 @@ fn decided(
             checked,
         });
     }
-    let admitted = module.who(role.policy, role.arn, &subject.issuer, &subject.audience)?;
+    let admitted =
+        module
+            .trust()?
+            .who(role.policy, role.arn, &subject.issuer, &subject.audience)?;
     Ok(Explanation {
         verdict: StsVerdict::AccessDenied,
         reason: format!(

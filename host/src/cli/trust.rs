@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use super::arn::parse_role_arn;
 use super::error::{EXIT_NO, Failure, Outcome};
+use super::host::Session;
 use super::input::{parse_json, read_text};
-use super::model::{Finding, Module, Subject, Verdict};
+use super::model::{Finding, Subject, Verdict};
 
 /// `--output` of the trust commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -76,14 +77,16 @@ pub fn context_flags(flags: &[String]) -> Outcome<Vec<(String, String)>> {
 }
 
 pub fn check(
-    module: &mut dyn Module,
+    module: &mut Session,
     policy: &str,
     role_arn: &str,
     subject: &Subject,
     context: &[(String, String)],
     format: Format,
 ) -> Outcome<Printed> {
-    let verdict = module.check(policy, role_arn, subject, context)?;
+    let verdict = module
+        .trust()?
+        .check_in_context(policy, role_arn, subject, context)?;
     let stdout = match format {
         Format::Json => format!("{}\n", verdict_json(&verdict)),
         Format::Text => verdict_text(&verdict, role_arn, subject),
@@ -168,13 +171,13 @@ fn names_statement(message: &str, index: u32) -> bool {
 }
 
 pub fn lint(
-    module: &mut dyn Module,
+    module: &mut Session,
     policy: &str,
-    role_arn: &str,
+    role_arn: Option<&str>,
     issuer: &str,
     format: Format,
 ) -> Outcome<Printed> {
-    let findings = module.lint(policy, role_arn, issuer)?;
+    let findings = module.trust()?.lint(policy, role_arn, issuer)?;
     let serious = findings
         .iter()
         .filter(|f| f.severity.is_high_or_above())
@@ -195,13 +198,13 @@ pub fn lint(
 }
 
 pub fn who(
-    module: &mut dyn Module,
+    module: &mut Session,
     policy: &str,
     role_arn: &str,
     issuer: &str,
     audience: &str,
 ) -> Outcome<Printed> {
-    let lines = module.who(policy, role_arn, issuer, audience)?;
+    let lines = module.trust()?.who(policy, role_arn, issuer, audience)?;
     let mut stdout = String::new();
     if lines.is_empty() {
         stdout.push_str("nobody: no ServiceAccount of this cluster may assume the role\n");
@@ -213,12 +216,14 @@ pub fn who(
 }
 
 pub fn render(
-    module: &mut dyn Module,
+    module: &mut Session,
     template: &str,
     namespace: &str,
     service_account: &str,
 ) -> Outcome<Printed> {
-    let rendered = module.render(template, namespace, service_account)?;
+    let rendered = module
+        .trust()?
+        .render(template, namespace, service_account)?;
     Ok(Printed::ok(format!("{}\n", pretty_json(&rendered))))
 }
 
@@ -288,6 +293,7 @@ pub fn pretty_json(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::input::TempFile;
     use super::*;
     use awi::Severity;
 
@@ -368,22 +374,17 @@ mod tests {
 
     #[test]
     fn policy_is_unwrapped_from_get_role_output() {
-        let dir = std::env::temp_dir().join(format!("awi-trust-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("role.json");
-        std::fs::write(
-            &file,
+        let file = TempFile::new(
+            "role.json",
             r#"{"Role": {"RoleName": "r", "AssumeRolePolicyDocument": {"Version": "2012-10-17"}}}"#,
-        )
-        .unwrap();
+        );
         assert_eq!(
-            read_policy(&file, "--policy").unwrap(),
+            read_policy(&file.path, "--policy").unwrap(),
             r#"{"Version":"2012-10-17"}"#
         );
-        std::fs::write(&file, "Version: x").unwrap();
-        let e = read_policy(&file, "--policy").unwrap_err();
+        std::fs::write(&file.path, "Version: x").unwrap();
+        let e = read_policy(&file.path, "--policy").unwrap_err();
         assert!(e.message.contains("not valid JSON"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
