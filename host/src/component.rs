@@ -480,12 +480,8 @@ impl WitInstance {
         subject: &Subject,
     ) -> Result<Verdict, Error> {
         let subject = wit_subject(subject);
-        let result = self.bindings.awi_policy_trust().call_check(
-            &mut self.store,
-            policy,
-            role_arn,
-            &subject,
-        );
+        let trust = self.bindings.awi_policy_trust();
+        let result = trust.call_check(&mut self.store, policy, role_arn, &subject);
         answer("trust.check", result).and_then(verdict)
     }
 
@@ -499,13 +495,9 @@ impl WitInstance {
         context: &[(String, String)],
     ) -> Result<Verdict, Error> {
         let subject = wit_subject(subject);
-        let result = self.bindings.awi_policy_trust().call_check_in_context(
-            &mut self.store,
-            policy,
-            role_arn,
-            &subject,
-            context,
-        );
+        let trust = self.bindings.awi_policy_trust();
+        let result =
+            trust.call_check_in_context(&mut self.store, policy, role_arn, &subject, context);
         answer("trust.check-in-context", result).and_then(verdict)
     }
 

@@ -125,6 +125,35 @@ pub fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }
 
+/// A file of a unit test, in a directory of its own that is removed when it is dropped.
+#[cfg(test)]
+pub(crate) struct TempFile {
+    pub path: std::path::PathBuf,
+}
+
+#[cfg(test)]
+impl TempFile {
+    pub fn new(name: &str, contents: &str) -> TempFile {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("awi-unit-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        TempFile { path }
+    }
+}
+
+#[cfg(test)]
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,18 +204,13 @@ mod tests {
 
     #[test]
     fn lists_are_expanded() {
-        let dir = std::env::temp_dir().join(format!("awi-input-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("sa.yaml");
-        std::fs::write(
-            &file,
+        let file = TempFile::new(
+            "sa.yaml",
             "kind: List\nitems:\n- kind: ServiceAccount\n  metadata: {name: a}\n---\nkind: ServiceAccount\nmetadata: {name: b}\n",
-        )
-        .unwrap();
-        let objects = read_objects(&file, "--service-account").unwrap();
+        );
+        let objects = read_objects(&file.path, "--service-account").unwrap();
         assert_eq!(objects.len(), 2);
-        std::fs::write(&file, "- 1\n").unwrap();
-        assert!(read_objects(&file, "--service-account").is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::write(&file.path, "- 1\n").unwrap();
+        assert!(read_objects(&file.path, "--service-account").is_err());
     }
 }

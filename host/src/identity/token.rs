@@ -443,25 +443,21 @@ fn check_times(token: &Token, now: i64) -> Result<(), Refusal> {
             fix: "use a fresh token: the kubelet rotates the projected token file and the AWS SDKs reread it; a copied token expires (kubectl create token --duration)".to_string(),
         });
     }
+    // A token dated in the future (not yet valid, or issued later than now) is invalid.
+    let now_text = rfc3339(now);
     if let Some(nbf) = numeric_date(token, "nbf")?.filter(|nbf| now < *nbf) {
-        return Err(Refusal::invalid(
-            format!(
-                "nbf: the token is not valid before {} and it is {}",
-                rfc3339(nbf),
-                rfc3339(now)
-            ),
-            clock,
-        ));
+        let reason = format!(
+            "nbf: the token is not valid before {} and it is {now_text}",
+            rfc3339(nbf)
+        );
+        return Err(Refusal::invalid(reason, clock));
     }
     if let Some(iat) = numeric_date(token, "iat")?.filter(|iat| now < *iat) {
-        return Err(Refusal::invalid(
-            format!(
-                "iat: the token was issued at {}, after the current date/time {}",
-                rfc3339(iat),
-                rfc3339(now)
-            ),
-            clock,
-        ));
+        let reason = format!(
+            "iat: the token was issued at {}, after the current date/time {now_text}",
+            rfc3339(iat)
+        );
+        return Err(Refusal::invalid(reason, clock));
     }
     Ok(())
 }
