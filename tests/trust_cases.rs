@@ -841,6 +841,25 @@ fn grammar_close_cases_are_valid() {
 #[test]
 fn every_operator_absent_key_and_several_values() {
     use aws_workload_identity::trust::condition::{BaseOp, Kind};
+    // For an ordered kind: the request value `at` and, in ascending order, a value far below,
+    // just below, equal to, just above and far above it.
+    fn ordered(
+        c: condition::Cmp,
+        at: &'static str,
+        [far_below, below, equal, above, far_above]: [&'static str; 5],
+    ) -> (&'static str, &'static str, &'static str) {
+        use condition::Cmp;
+        let hit = match c {
+            Cmp::Eq | Cmp::Le | Cmp::Ge => equal,
+            Cmp::Lt => above,
+            Cmp::Gt => below,
+        };
+        let miss = match c {
+            Cmp::Lt | Cmp::Le => far_below,
+            _ => far_above,
+        };
+        (at, hit, miss)
+    }
     // (request value carried as aud, a policy value it matches, one it does not)
     let sample = |kind: Kind| -> (&str, &str, &str) {
         match kind {
@@ -849,29 +868,17 @@ fn every_operator_absent_key_and_several_values() {
                 ignore_case: true, ..
             } => ("sts.amazonaws.com", "STS.amazonaws.COM", "x"),
             Kind::String { .. } | Kind::Binary => ("sts.amazonaws.com", "sts.amazonaws.com", "x"),
-            Kind::Numeric(c) => (
-                "42",
-                match c {
-                    condition::Cmp::Eq | condition::Cmp::Le | condition::Cmp::Ge => "42",
-                    condition::Cmp::Lt => "43",
-                    condition::Cmp::Gt => "41",
-                },
-                match c {
-                    condition::Cmp::Lt | condition::Cmp::Le => "1",
-                    _ => "100",
-                },
-            ),
-            Kind::Date(c) => (
+            Kind::Numeric(c) => ordered(c, "42", ["1", "41", "42", "43", "100"]),
+            Kind::Date(c) => ordered(
+                c,
                 "2024-01-01T00:00:00Z",
-                match c {
-                    condition::Cmp::Eq | condition::Cmp::Le | condition::Cmp::Ge => "2024-01-01",
-                    condition::Cmp::Lt => "2025-01-01",
-                    condition::Cmp::Gt => "2023-01-01",
-                },
-                match c {
-                    condition::Cmp::Lt | condition::Cmp::Le => "2000-01-01",
-                    _ => "2100-01-01",
-                },
+                [
+                    "2000-01-01",
+                    "2023-01-01",
+                    "2024-01-01",
+                    "2025-01-01",
+                    "2100-01-01",
+                ],
             ),
             Kind::Bool => ("true", "true", "false"),
             Kind::Ip => ("10.1.2.3", "10.0.0.0/8", "11.0.0.0/8"),

@@ -25,8 +25,13 @@ struct Stmt {
     conds: Vec<Cond>,
 }
 
+/// One of `values`, as a `String`.
+fn one_of(values: &[&'static str]) -> impl Strategy<Value = String> + use<> {
+    prop::sample::select(values.to_vec()).prop_map(str::to_string)
+}
+
 fn sub_values() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
+    one_of(&[
         "system:serviceaccount:payments:api",
         "system:serviceaccount:payments:*",
         "system:serviceaccount:*:api",
@@ -39,17 +44,10 @@ fn sub_values() -> impl Strategy<Value = String> {
         "system:serviceaccount:kube-system:*",
         "system:serviceaccount:*:web",
     ])
-    .prop_map(str::to_string)
 }
 
 fn aud_values() -> impl Strategy<Value = String> {
-    prop::sample::select(vec![
-        "sts.amazonaws.com",
-        "sts.*",
-        "other",
-        "STS.AMAZONAWS.COM",
-    ])
-    .prop_map(str::to_string)
+    one_of(&["sts.amazonaws.com", "sts.*", "other", "STS.AMAZONAWS.COM"])
 }
 
 fn string_op() -> impl Strategy<Value = String> {

@@ -300,7 +300,7 @@ fn invalid_settings_message_comes_from_the_policy() {
         "review examples/review.json --settings host/tests/data/settings-invalid.yaml",
     ));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("tokenExpiration"), "{}", r.stderr);
+    assert_contains(&r.stderr, &["tokenExpiration"]);
 }
 
 // ---- mutate -------------------------------------------------------------------------
@@ -336,10 +336,10 @@ fn mutate_without_a_role_prints_the_pod_unchanged() {
     ));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stdout.contains("AWS_"), "{}", r.stdout);
-    assert!(r.stdout.contains("name: plain"), "{}", r.stdout);
+    assert_contains(&r.stdout, &["name: plain"]);
     // The default ServiceAccount of namespace default is not in the cluster: a warning.
     assert!(r.stderr.starts_with("warning: "), "{}", r.stderr);
-    assert!(r.stderr.contains("default/default"), "{}", r.stderr);
+    assert_contains(&r.stderr, &["default/default"]);
 }
 
 #[test]
@@ -527,7 +527,7 @@ fn trust_check_json_includes_the_lint_findings() {
     // Text output lists them too.
     let r = run(&check_args(policy, "payments"));
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("SUB_WILDCARD_NAMESPACE"), "{}", r.stdout);
+    assert_contains(&r.stdout, &["SUB_WILDCARD_NAMESPACE"]);
 }
 
 /// A key only STS knows leaves the decision open, says so, and `--context` decides it.
@@ -622,7 +622,7 @@ fn trust_lint_exit_codes() {
         "trust lint --policy host/tests/data/trust-policy-any-namespace.json --issuer {ISSUER}"
     )));
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("SUB_WILDCARD_NAMESPACE"), "{}", r.stdout);
+    assert_contains(&r.stdout, &["SUB_WILDCARD_NAMESPACE"]);
 
     let r = run(&words(&format!(
         "trust lint --policy host/tests/data/trust-policy-any-namespace.json --issuer {ISSUER} --output json"
@@ -746,33 +746,21 @@ fn setup_prints_checked_paste_ready_steps() {
 
 #[test]
 fn setup_fills_in_the_account_when_the_template_lacks_it() {
-    let args = [
-        "setup",
-        "--cluster",
-        "host/tests/data/cluster-account-placeholder.json",
-        "--namespace",
-        "payments",
-        "--service-account",
-        "api",
-        "--role-name",
-        "payments-api",
-    ];
+    let args = words(
+        "setup --cluster host/tests/data/cluster-account-placeholder.json \
+         --namespace payments --service-account api --role-name payments-api",
+    );
     assert_bad_input(&args, "pass --account");
     let mut with_account = args.to_vec();
     with_account.extend(["--account", "444455556666"]);
     let r = run(&with_account);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("arn:aws:iam::444455556666:role/payments-api"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("arn:aws:iam::444455556666:oidc-provider/oidc.cpln.example/abc123"),
-        "{}",
-        r.stdout
+    assert_contains(
+        &r.stdout,
+        &[
+            "arn:aws:iam::444455556666:role/payments-api",
+            "arn:aws:iam::444455556666:oidc-provider/oidc.cpln.example/abc123",
+        ],
     );
     assert!(!r.stdout.contains("<AWS_ACCOUNT_ID>"), "{}", r.stdout);
 }
@@ -780,17 +768,11 @@ fn setup_fills_in_the_account_when_the_template_lacks_it() {
 #[test]
 fn setup_bad_input_exits_2() {
     let base = |cluster: &'static str| {
-        vec![
-            "setup",
-            "--cluster",
-            cluster,
-            "--namespace",
-            "payments",
-            "--service-account",
-            "api",
-            "--role-name",
-            "payments-api",
-        ]
+        let mut args = vec!["setup", "--cluster", cluster];
+        args.extend(words(
+            "--namespace payments --service-account api --role-name payments-api",
+        ));
+        args
     };
     assert_bad_input(&base("nowhere.json"), "--cluster nowhere.json: cannot read");
     assert_bad_input(&base("host/tests/data/not-json.json"), "not valid JSON");
@@ -856,7 +838,7 @@ fn help_and_version_exit_0() {
     let r = run(&["--help"]);
     assert_eq!(r.code, 0);
     for command in ["review", "mutate", "trust", "setup", "component"] {
-        assert!(r.stdout.contains(command), "{}", r.stdout);
+        assert_contains(&r.stdout, &[command]);
     }
     let r = run(&["--version"]);
     assert_eq!(r.code, 0);

@@ -223,7 +223,12 @@ fn assert_refused(case: &Case, verdict: &str, check: &str, needle: &str) {
         "{}",
         text.stdout
     );
-    assert!(text.stdout.contains("fix:"), "{}", text.stdout);
+    assert_contains(&text.stdout, &["fix:"]);
+}
+
+/// Refused as `InvalidIdentityToken`, by `check`, with a reason containing `needle`.
+fn assert_invalid(case: &Case, check: &str, needle: &str) {
+    assert_refused(case, "InvalidIdentityToken", check, needle);
 }
 
 // ---- token explain: allowed -----------------------------------------------------------
@@ -252,17 +257,12 @@ fn a_valid_token_is_allowed() {
         "{}",
         text.stdout
     );
-    assert!(
-        text.stdout
-            .contains("RS256 with key \"cluster-1-key\" (2048-bit RSA)"),
-        "{}",
-        text.stdout
-    );
-    assert!(
-        text.stdout
-            .contains("exp            1767271800 (2026-01-01T12:50:00Z)"),
-        "{}",
-        text.stdout
+    assert_contains(
+        &text.stdout,
+        &[
+            "RS256 with key \"cluster-1-key\" (2048-bit RSA)",
+            "exp            1767271800 (2026-01-01T12:50:00Z)",
+        ],
     );
     assert!(
         text.stdout
@@ -379,9 +379,8 @@ fn a_token_signed_by_another_key_is_invalid() {
         &claims("payments", "api"),
         &keys().1,
     );
-    assert_refused(
+    assert_invalid(
         &Case::new("wrong-key", &forged),
-        "InvalidIdentityToken",
         "signature",
         "does not verify with key \"cluster-1-key\"",
     );
@@ -394,9 +393,8 @@ fn a_kid_not_in_the_jwks_is_invalid() {
         &claims("payments", "api"),
         &keys().1,
     );
-    assert_refused(
+    assert_invalid(
         &Case::new("unknown-kid", &other),
-        "InvalidIdentityToken",
         "kid",
         "\"other-cluster-key\" is not in the JWKS",
     );
@@ -409,12 +407,7 @@ fn an_unsigned_token_is_invalid() {
         b64(&json!({"alg": "none"})),
         b64(&claims("payments", "api"))
     );
-    assert_refused(
-        &Case::new("alg-none", &unsigned),
-        "InvalidIdentityToken",
-        "alg",
-        "alg \"none\"",
-    );
+    assert_invalid(&Case::new("alg-none", &unsigned), "alg", "alg \"none\"");
 }
 
 #[test]
@@ -433,18 +426,16 @@ fn an_expired_token_is_expired() {
 fn a_token_not_yet_valid_is_invalid() {
     let mut c = claims("payments", "api");
     c["nbf"] = json!(NOW + 600);
-    assert_refused(
+    assert_invalid(
         &Case::new("nbf", &token(&c)),
-        "InvalidIdentityToken",
         "nbf",
         "not valid before 2026-01-01T12:10:00Z",
     );
     let mut c = claims("payments", "api");
     c["iat"] = json!(NOW + 60);
     c["nbf"] = json!(NOW - 60);
-    assert_refused(
+    assert_invalid(
         &Case::new("iat", &token(&c)),
-        "InvalidIdentityToken",
         "iat",
         "issued at 2026-01-01T12:01:00Z",
     );
@@ -454,23 +445,16 @@ fn a_token_not_yet_valid_is_invalid() {
 fn an_issuer_with_a_trailing_slash_or_http_is_another_issuer() {
     let mut c = claims("payments", "api");
     c["iss"] = json!(format!("{ISSUER}/"));
-    assert_refused(
+    assert_invalid(
         &Case::new("iss-slash", &token(&c)),
-        "InvalidIdentityToken",
         "iss",
         "only the trailing slash differs",
     );
     c["iss"] = json!(ISSUER.replace("https://", "http://"));
-    assert_refused(
-        &Case::new("iss-http", &token(&c)),
-        "InvalidIdentityToken",
-        "iss",
-        "http://",
-    );
+    assert_invalid(&Case::new("iss-http", &token(&c)), "iss", "http://");
     c["iss"] = json!("https://kubernetes.default.svc.cluster.local");
-    assert_refused(
+    assert_invalid(
         &Case::new("iss-other", &token(&c)),
-        "InvalidIdentityToken",
         "iss",
         "No OpenIDConnect provider found in your account for https://kubernetes.default.svc.cluster.local",
     );
@@ -481,9 +465,8 @@ fn an_audience_the_provider_lacks_is_invalid() {
     let mut c = claims("payments", "api");
     c["aud"] = json!(["sts.amazon.com"]);
     let case = Case::new("aud", &token(&c));
-    assert_refused(
+    assert_invalid(
         &case,
-        "InvalidIdentityToken",
         "aud",
         "Incorrect token audience: the token is for sts.amazon.com",
     );
@@ -593,7 +576,7 @@ fn token_explain_bad_input_exits_2() {
 // ---- setup --issuer and oidc check ----------------------------------------------------
 
 fn setup_args(out_dir: &str, jwks: &str) -> Vec<String> {
-    [
+    let paths = [
         "setup",
         "--issuer",
         ISSUER,
@@ -601,18 +584,11 @@ fn setup_args(out_dir: &str, jwks: &str) -> Vec<String> {
         jwks,
         "--out-dir",
         out_dir,
-        "--namespace",
-        "payments",
-        "--service-account",
-        "api",
-        "--role-name",
-        "payments-api",
-        "--account",
-        "111122223333",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    ];
+    let role = words(
+        "--namespace payments --service-account api --role-name payments-api --account 111122223333",
+    );
+    paths.into_iter().chain(role).map(str::to_string).collect()
 }
 
 #[test]
@@ -662,7 +638,7 @@ fn setup_with_an_issuer_writes_documents_oidc_check_accepts() {
             "{}",
             r.stdout
         );
-        assert!(r.stdout.contains("1 usable RSA key(s)"), "{}", r.stdout);
+        assert_contains(&r.stdout, &["1 usable RSA key(s)"]);
     }
     // What setup published verifies the cluster's tokens.
     let case = Case::new("setup-token", &token(&claims("payments", "api")));
@@ -748,11 +724,7 @@ fn check_planted(name: &str, plant: impl Fn(&mut Value, &mut Value)) -> Value {
     assert_eq!(r.code, 1, "{name}: {}{}", r.stdout, r.stderr);
     let text = run(&["oidc", "check", dir, "--issuer", ISSUER]);
     assert_eq!(text.code, 1);
-    assert!(
-        text.stdout.contains("violation(s) of what STS needs"),
-        "{}",
-        text.stdout
-    );
+    assert_contains(&text.stdout, &["violation(s) of what STS needs"]);
     serde_json::from_str(&r.stdout).unwrap()
 }
 
@@ -906,7 +878,7 @@ fn oidc_check_with_explicit_files_and_bad_input() {
         ISSUER,
     ]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("JWKS_URI_MISSING"), "{}", r.stdout);
+    assert_contains(&r.stdout, &["JWKS_URI_MISSING"]);
     assert_bad_input(&["oidc", "check"], "needs DIR");
     assert_bad_input(&words("oidc check nowhere-dir"), "no such directory");
     assert_bad_input(

@@ -21,7 +21,9 @@ use serde_json::Value;
 
 mod common;
 
-use common::cli::{EXAMPLE_REVIEW, assert_bad_input, assert_ok, example_review_with, root, words};
+use common::cli::{
+    EXAMPLE_REVIEW, assert_bad_input, assert_contains, assert_ok, example_review_with, root, words,
+};
 
 const REPOSITORY: &str = "policies/aws-workload-identity";
 
@@ -109,7 +111,7 @@ fn module_writes_the_embedded_module_and_inspect_reads_it() {
     let dir = Scratch::new("module");
     let file = dir.path("annotated-policy.wasm");
     let r = assert_ok(&["module", "-o", file.to_str().unwrap()]);
-    assert!(r.stdout.contains("annotated"), "{}", r.stdout);
+    assert_contains(&r.stdout, &["annotated"]);
     assert_eq!(std::fs::read(&file).unwrap(), awi::EMBEDDED_MODULE);
 
     let r = assert_ok(&["inspect", "--module", file.to_str().unwrap()]);
@@ -666,29 +668,18 @@ fn registry_with_htpasswd_refuses_and_accepts_credentials() {
     assert!(pushed.stdout.starts_with(&format!("{uri}@sha256:")));
     let dir = Scratch::new("auth-out");
     let out = dir.path("pulled.wasm");
-    assert_ok(&[
+    let pull = [
         "pull",
         &uri,
         "-o",
         out.to_str().unwrap(),
         "--sources-path",
         &sources,
-        "--docker-config-json-path",
-        &right,
-    ]);
+    ];
+    assert_ok(&[&pull[..], &["--docker-config-json-path", &right]].concat());
     assert_eq!(std::fs::read(&out).unwrap(), awi::EMBEDDED_MODULE);
     std::fs::remove_file(&out).unwrap();
-    assert_bad_input(
-        &[
-            "pull",
-            &uri,
-            "-o",
-            out.to_str().unwrap(),
-            "--sources-path",
-            &sources,
-        ],
-        &refused,
-    );
+    assert_bad_input(&pull, &refused);
     assert!(!out.exists());
 
     // An unreadable credentials file is bad input of its own.

@@ -13,6 +13,7 @@ mod common;
 mod native;
 
 use std::collections::BTreeMap;
+use std::fmt::Debug;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -225,41 +226,48 @@ fn check_expected(case: &Case, answer: &Answer) -> Vec<String> {
     problems
 }
 
+/// Names a part of an ABI's answer that differs from the native answer's.
+fn compare<T: PartialEq + Debug>(
+    problems: &mut Vec<String>,
+    abi: &str,
+    what: &str,
+    ours: T,
+    native: T,
+) {
+    if ours != native {
+        problems.push(format!(
+            "{abi} {what} {ours:?} differs from native {native:?}"
+        ));
+    }
+}
+
 /// Checks an ABI's answer against the native one.
 fn check_same(abi: &str, native: &Answer, answer: &Answer) -> Vec<String> {
     let mut problems = Vec::new();
-    if native.allowed != answer.allowed
-        || native.message != answer.message
-        || native.code != answer.code
-    {
-        problems.push(format!(
-            "{abi} verdict {:?}/{:?}/{:?} differs from native {:?}/{:?}/{:?}",
-            answer.allowed,
-            answer.message,
-            answer.code,
-            native.allowed,
-            native.message,
-            native.code
-        ));
-    }
-    if native.warnings != answer.warnings {
-        problems.push(format!(
-            "{abi} warnings {:?} differ from native {:?}",
-            answer.warnings, native.warnings
-        ));
-    }
-    if native.log != answer.log {
-        problems.push(format!(
-            "{abi} log record {:?} differs from native {:?}",
-            answer.log, native.log
-        ));
-    }
-    if native.audit_annotations != answer.audit_annotations {
-        problems.push(format!(
-            "{abi} audit annotations {:?} differ from native {:?}",
-            answer.audit_annotations, native.audit_annotations
-        ));
-    }
+    let verdict = |a: &Answer| (a.allowed, a.message.clone(), a.code);
+    compare(
+        &mut problems,
+        abi,
+        "verdict",
+        verdict(answer),
+        verdict(native),
+    );
+    compare(
+        &mut problems,
+        abi,
+        "warnings",
+        &answer.warnings,
+        &native.warnings,
+    );
+    compare(&mut problems, abi, "log record", &answer.log, &native.log);
+    let annotations = (&answer.audit_annotations, &native.audit_annotations);
+    compare(
+        &mut problems,
+        abi,
+        "audit annotations",
+        annotations.0,
+        annotations.1,
+    );
     if native.object != answer.object {
         problems.push(format!(
             "{abi} resulting object differs from native:\n{abi}: {}\nnative: {}",
