@@ -17,7 +17,7 @@
 use super::arn::{RoleArn, issuer_key_prefix};
 use super::classify::{Scope, SubjectSet, classify};
 use super::condition::{
-    BaseOp, Condition, KeyLookup, KeyValue, Kind, Piece, SetOp, Tri, parse_bool,
+    BaseOp, Condition, KeyLookup, KeyValue, Kind, Resolved, SetOp, Tri, parse_bool, resolve,
 };
 use super::context::{self, Known, RequestContext, Source};
 use super::document::{Document, Statement};
@@ -240,7 +240,7 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
             Some(pieces) => match resolve(pieces, target) {
                 Resolved::Unknown => return Ok(None),
                 Resolved::NoValue => continue,
-                Resolved::Glob(g) => g,
+                Resolved::Parts(parts) => parts.glob(),
             },
         };
         let literal = || {
@@ -285,37 +285,6 @@ fn sub_language(c: &Condition, target: &Target) -> Result<Option<Language>, Lang
     } else {
         positive
     }))
-}
-
-enum Resolved {
-    /// The value as a pattern: policy text keeps its wildcards, escapes and variable values
-    /// are literal.
-    Glob(Glob),
-    NoValue,
-    Unknown,
-}
-
-fn resolve(pieces: &[Piece], ctx: &Target) -> Resolved {
-    let mut glob = Glob::default();
-    for p in pieces {
-        match p {
-            Piece::Text(t) => glob.push_pattern(t),
-            Piece::Escaped(c) => glob.push(Token::Char(*c)),
-            Piece::Variable {
-                key_lower, default, ..
-            } => match ctx.lookup(key_lower) {
-                KeyValue::Present(v) => glob.push_literal(v),
-                KeyValue::Absent => match default {
-                    Some(d) => glob.push_literal(d),
-                    None => return Resolved::NoValue,
-                },
-                KeyValue::Many(_) | KeyValue::Unknown | KeyValue::Undetermined => {
-                    return Resolved::Unknown;
-                }
-            },
-        }
-    }
-    Resolved::Glob(glob)
 }
 
 /// The admitted subjects of a valid document for `target`.
@@ -462,7 +431,7 @@ pub fn findings(
                 let glob = match &v.pieces {
                     None => Glob::new(&v.text),
                     Some(pieces) => match resolve(pieces, target) {
-                        Resolved::Glob(g) => g,
+                        Resolved::Parts(parts) => parts.glob(),
                         Resolved::NoValue | Resolved::Unknown => continue,
                     },
                 };
