@@ -38,10 +38,10 @@
 //! Which ServiceAccounts a language admits is answered apart, by [`crate::classify`]: this
 //! module knows automata, not Kubernetes.
 //!
-//! The module's parts: [`glob`] (determinising a glob), [`minimise`] (every constructed
+//! The module's parts: [`determinise`] (a glob to an automaton), [`minimise`] (every constructed
 //! automaton minimised and renumbered), [`hash`] (the fast hash maps of the constructions).
 
-pub mod glob;
+pub mod determinise;
 pub mod hash;
 pub mod minimise;
 #[cfg(test)]
@@ -50,7 +50,7 @@ mod tests;
 use std::collections::VecDeque;
 use std::hash::Hash;
 
-pub(crate) use glob::{Tok, determinise_glob};
+pub(crate) use determinise::{Tok, determinise_glob};
 pub(crate) use hash::FastMap;
 pub(crate) use minimise::{backward_closure, finish};
 
