@@ -45,7 +45,7 @@ pub mod determinise;
 pub mod hash;
 pub mod minimise;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::VecDeque;
 use std::hash::Hash;

@@ -779,3 +779,6 @@ pub(crate) fn subject_shape() -> Language {
     states.push(state_with(false, dead, Vec::new()));
     finish(states)
 }
+
+#[cfg(test)]
+mod tests;
