@@ -64,7 +64,7 @@ impl Loader {
     /// The component made of the module, for other hosts.
     pub fn component_bytes(&mut self) -> Outcome<Vec<u8>> {
         let session = self.session()?;
-        session.policy.component_bytes().map_err(host_failure)
+        Ok(session.policy.component_bytes()?)
     }
 
     /// The module itself (not compiled) and where it came from, for the commands that
@@ -89,7 +89,7 @@ impl Loader {
     fn session(&mut self) -> Outcome<&mut Session> {
         if self.session.is_none() {
             let policy = match &self.flag {
-                None => Policy::embedded().map_err(host_failure)?,
+                None => Policy::embedded()?,
                 Some(flag) if Reference::is_registry_uri(flag) => {
                     let reference = Reference::parse(flag).map_err(registry_failure)?;
                     let pulled = self
@@ -131,43 +131,34 @@ pub struct Session {
     wit: Option<WitInstance>,
 }
 
-impl Session {
-    /// The module's component instance, for the trust engine's functions (`trust.check`,
-    /// `trust.lint`, ...); its errors become [`Failure`]s with `?`.
-    pub fn trust(&mut self) -> Outcome<&mut WitInstance> {
-        if self.wit.is_none() {
-            self.wit = Some(self.policy.wit_instance().map_err(host_failure)?);
-        }
-        self.wit
-            .as_mut()
-            .ok_or_else(|| Failure::input("the policy component could not be instantiated"))
-    }
-}
-
 /// Errors of the module or the host: the module's own messages name the bad input.
-fn host_failure(error: awi::Error) -> Failure {
-    match error {
-        awi::Error::Guest { message, .. } => Failure::input(message),
-        other => Failure::input(other.to_string()),
-    }
-}
-
 impl From<awi::Error> for Failure {
     fn from(error: awi::Error) -> Failure {
-        host_failure(error)
+        match error {
+            awi::Error::Guest { message, .. } => Failure::input(message),
+            other => Failure::input(other.to_string()),
+        }
     }
 }
 
 /// The policy module's functions the commands use. Errors are the module's own messages
 /// (bad input) or a host failure; both end the command with exit 2.
 impl Session {
+    /// The module's component instance, for the trust engine's functions (`trust.check`,
+    /// `trust.lint`, ...); its errors become [`Failure`]s with `?`.
+    pub fn trust(&mut self) -> Outcome<&mut WitInstance> {
+        if self.wit.is_none() {
+            self.wit = Some(self.policy.wit_instance()?);
+        }
+        self.wit
+            .as_mut()
+            .ok_or_else(|| Failure::input("the policy component could not be instantiated"))
+    }
+
     /// `Ok(Err(message))` when the policy refuses the settings.
     pub fn validate_settings(&mut self, settings: &Value) -> Outcome<Result<(), String>> {
-        let instance = self
-            .policy
-            .wapc_instance(Arc::new(Objects::empty()))
-            .map_err(host_failure)?;
-        let answer = instance.validate_settings(settings).map_err(host_failure)?;
+        let instance = self.policy.wapc_instance(Arc::new(Objects::empty()))?;
+        let answer = instance.validate_settings(settings)?;
         Ok(if answer.valid {
             Ok(())
         } else {
@@ -189,8 +180,7 @@ impl Session {
         let cluster = Arc::new(cluster.clone());
         let (answer, logs) = self
             .policy
-            .kubewarden_review_logged(settings, review, cluster)
-            .map_err(host_failure)?;
+            .kubewarden_review_logged(settings, review, cluster)?;
         Ok(Reviewed { answer, logs })
     }
 }
